@@ -1,0 +1,166 @@
+/* mlpot.h — the public C interface of libmlpot: status codes, error messages, structures
+ * (atoms, cell, periodicity, labels), structure file reading and writing, neighbour graphs and
+ * symmetry. Every function returns an mlpot_status; on failure mlpot_last_error() says why. */
+#ifndef MLPOT_MLPOT_H
+#define MLPOT_MLPOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MLPOT_VERSION_MAJOR 0
+#define MLPOT_VERSION_MINOR 1
+#define MLPOT_VERSION_PATCH 0
+
+typedef enum {
+    MLPOT_OK = 0,
+    MLPOT_ERR_INVALID_ARGUMENT = 1, /* a caller passed a value the function cannot accept */
+    MLPOT_ERR_IO = 2,               /* a file could not be opened, read or written */
+    MLPOT_ERR_PARSE = 3,            /* a file's content is malformed (message names file:line) */
+    MLPOT_ERR_MEMORY = 4,           /* an allocation failed or a size would overflow */
+    MLPOT_ERR_INVALID_STRUCTURE = 5, /* e.g. coinciding atoms, singular periodic cell */
+    MLPOT_ERR_UNSUPPORTED = 6,      /* a valid request mlpot does not (yet) handle */
+    MLPOT_ERR_SYMMETRY = 7          /* spglib could not analyse the structure */
+} mlpot_status;
+
+/* Message of the most recent failure in the calling thread ("" if none). The text stays valid
+ * until the next mlpot call in the same thread that fails. */
+const char *mlpot_last_error(void);
+/* Short name of a status code ("ok", "parse error", ...). */
+const char *mlpot_status_string(mlpot_status status);
+/* "MAJOR.MINOR.PATCH". */
+const char *mlpot_version_string(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Structures: N atoms with atomic numbers, Cartesian positions (Å), cell rows a, b, c (Å) and
+ * periodicity per cell direction, plus optional labels (energy eV, forces eV/Å, stress eV/Å^3 in
+ * ASE's sign convention) and free-form key=value information.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mlpot_structure mlpot_structure;
+
+/* A new structure from plain arrays: numbers[n_atoms], positions[n_atoms][3] (row-major, Å),
+ * cell[3][3] (rows are lattice vectors; may be NULL for a non-periodic structure, meaning zeros),
+ * pbc[3] (0/1; NULL means all 0). The arrays are copied. */
+mlpot_status mlpot_structure_create(mlpot_structure **out, int n_atoms, const int *numbers,
+                                    const double *positions, const double *cell, const int *pbc);
+mlpot_status mlpot_structure_copy(mlpot_structure **out, const mlpot_structure *s);
+void mlpot_structure_free(mlpot_structure *s);
+
+int mlpot_structure_n_atoms(const mlpot_structure *s);
+/* Views into the structure's own arrays; valid until the structure is changed or freed. */
+const int *mlpot_structure_numbers(const mlpot_structure *s);
+const double *mlpot_structure_positions(const mlpot_structure *s); /* [n_atoms][3] */
+const double *mlpot_structure_cell(const mlpot_structure *s);      /* [3][3] rows */
+const int *mlpot_structure_pbc(const mlpot_structure *s);          /* [3] */
+
+/* Replace positions (and the cell) of a structure with the same atoms, e.g. between MD steps. */
+mlpot_status mlpot_structure_set_positions(mlpot_structure *s, const double *positions);
+mlpot_status mlpot_structure_set_cell(mlpot_structure *s, const double *cell, const int *pbc);
+
+/* Labels. Getters return MLPOT_ERR_INVALID_ARGUMENT when the label is absent (use has_*). */
+int mlpot_structure_has_energy(const mlpot_structure *s);
+int mlpot_structure_has_forces(const mlpot_structure *s);
+int mlpot_structure_has_stress(const mlpot_structure *s);
+mlpot_status mlpot_structure_energy(const mlpot_structure *s, double *energy);
+mlpot_status mlpot_structure_forces(const mlpot_structure *s, double *forces); /* [n][3] out */
+mlpot_status mlpot_structure_stress(const mlpot_structure *s, double *stress); /* [3][3] out */
+mlpot_status mlpot_structure_set_energy(mlpot_structure *s, double energy);
+mlpot_status mlpot_structure_set_forces(mlpot_structure *s, const double *forces);
+mlpot_status mlpot_structure_set_stress(mlpot_structure *s, const double *stress);
+/* Free-form information (extxyz comment keys other than Lattice/Properties/pbc/energy/stress).
+ * Returns NULL when the key is absent. */
+const char *mlpot_structure_info(const mlpot_structure *s, const char *key);
+mlpot_status mlpot_structure_set_info(mlpot_structure *s, const char *key, const char *value);
+
+/* Cell volume |det L| in Å^3 (0 unless periodic in all three directions). */
+double mlpot_structure_volume(const mlpot_structure *s);
+
+/* ---------------------------------------------------------------------------------------------
+ * Structure files. Formats: "vasp" (POSCAR/CONTCAR) and "extxyz" (extended XYZ, ASE flavour).
+ * A NULL format means: guess from the file name (POSCAR*, CONTCAR*, *.vasp, *.poscar -> vasp;
+ * *.xyz, *.extxyz -> extxyz).
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mlpot_reader mlpot_reader;
+typedef struct mlpot_writer mlpot_writer;
+
+typedef struct {
+    const char *format;  /* NULL = from the file name */
+    const char *species; /* VASP 4 files without a species line: "Si,O" (NULL = from comment) */
+} mlpot_read_options;
+
+/* Format name for a path, or NULL if the name says nothing. */
+const char *mlpot_format_from_path(const char *path);
+
+mlpot_status mlpot_reader_open(mlpot_reader **out, const char *path,
+                               const mlpot_read_options *options);
+/* The next frame; *out = NULL (and MLPOT_OK) at the end of the file. The caller frees it. */
+mlpot_status mlpot_reader_next(mlpot_reader *reader, mlpot_structure **out);
+void mlpot_reader_close(mlpot_reader *reader);
+
+/* Read every frame of a file (convenience; the caller frees each frame and the array). */
+mlpot_status mlpot_read_all(const char *path, const mlpot_read_options *options,
+                            mlpot_structure ***frames, int *n_frames);
+
+/* A writer writes to a temporary file beside `path` and renames it over `path` on a successful
+ * mlpot_writer_close(); mlpot_writer_abort() (or a failed close) removes the temporary file.
+ * The "vasp" format holds one frame. A path of "-" writes to standard output. */
+mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char *format);
+mlpot_status mlpot_writer_write(mlpot_writer *writer, const mlpot_structure *s);
+mlpot_status mlpot_writer_close(mlpot_writer *writer);
+void mlpot_writer_abort(mlpot_writer *writer);
+
+/* ---------------------------------------------------------------------------------------------
+ * Neighbour graphs (model.md §1): every directed edge (i, j, n) with 0 < |r_j + n L - r_i| < r_c,
+ * grouped by receiving atom i (CSR), each edge knowing the index of its reverse (j, i, -n).
+ * A graph object keeps its buffers between builds (MD steps reuse them).
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mlpot_graph mlpot_graph;
+
+mlpot_status mlpot_graph_create(mlpot_graph **out);
+void mlpot_graph_free(mlpot_graph *g);
+mlpot_status mlpot_graph_build(mlpot_graph *g, const mlpot_structure *s, double cutoff);
+int mlpot_graph_n_atoms(const mlpot_graph *g);
+int64_t mlpot_graph_n_edges(const mlpot_graph *g);
+/* Views valid until the next build: row_start[n_atoms + 1]; for edge e: neighbor[e] = j,
+ * image[3e..3e+2] = n, vector[3e..3e+2] = d_ij (Å), distance[e] = r_ij, reverse[e]. */
+const int64_t *mlpot_graph_row_start(const mlpot_graph *g);
+const int *mlpot_graph_neighbors(const mlpot_graph *g);
+const int *mlpot_graph_images(const mlpot_graph *g);
+const double *mlpot_graph_vectors(const mlpot_graph *g);
+const double *mlpot_graph_distances(const mlpot_graph *g);
+const int64_t *mlpot_graph_reverse(const mlpot_graph *g);
+
+/* ---------------------------------------------------------------------------------------------
+ * Symmetry (spglib), for structures periodic in all three directions. symprec in Å.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct {
+    int number;          /* international space-group number 1..230 */
+    char symbol[11];     /* international short symbol, e.g. "Fd-3m" */
+    char hall_symbol[17];
+    char point_group[6];
+    int n_operations;
+} mlpot_spacegroup;
+
+mlpot_status mlpot_symmetry_spacegroup(const mlpot_structure *s, double symprec,
+                                       mlpot_spacegroup *out);
+/* equivalent[i] = smallest index of an atom equivalent to atom i (array of n_atoms). */
+mlpot_status mlpot_symmetry_equivalent_atoms(const mlpot_structure *s, double symprec,
+                                             int *equivalent);
+/* Standardised cells as new structures (labels are dropped). */
+mlpot_status mlpot_symmetry_primitive(const mlpot_structure *s, double symprec,
+                                      mlpot_structure **out);
+mlpot_status mlpot_symmetry_conventional(const mlpot_structure *s, double symprec,
+                                         mlpot_structure **out);
+/* The same lattice with a Niggli-reduced (or Delaunay-reduced) basis; atoms wrapped into it. */
+mlpot_status mlpot_symmetry_niggli(const mlpot_structure *s, double symprec,
+                                   mlpot_structure **out);
+mlpot_status mlpot_symmetry_delaunay(const mlpot_structure *s, double symprec,
+                                     mlpot_structure **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,45 @@
+/* main.c — the mlpot command: dispatches to one subcommand per file (cli_*.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli_common.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"info", cli_info, "describe structures: formula, cell, density, space group, neighbours"},
+    {"convert", cli_convert, "convert structures between VASP POSCAR and extended XYZ"},
+};
+
+static void print_help(FILE *fp) {
+    fprintf(fp, "usage: mlpot <command> [options]\n\n"
+                "Crystal-graph neural-network interatomic potentials.\n\ncommands:\n");
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        fprintf(fp, "  %-10s %s\n", commands[k].name, commands[k].summary);
+    fprintf(fp, "\n'mlpot <command> --help' describes a command.\n"
+                "  --help       this text\n  --version    print the version\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_help(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        print_help(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("mlpot %s\n", mlpot_version_string());
+        return 0;
+    }
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (!strcmp(argv[1], commands[k].name))
+            return commands[k].run(argc - 1, argv + 1);
+    fprintf(stderr, "mlpot: unknown command '%s' (see 'mlpot --help')\n", argv[1]);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,280 @@
+/* poscar.c — VASP POSCAR/CONTCAR reading and writing as formats.md describes: VASP 5 and 4,
+ * the three forms of the scale factor, selective dynamics, Direct/Cartesian; a velocity block
+ * after the positions is ignored. */
+#include "io/structure_formats.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/elements.h"
+#include "core/error.h"
+#include "core/mat3.h"
+#include "core/memory.h"
+
+#define POSCAR_MAX_SPECIES 128
+
+/* Next line, or a parse error naming what was expected at the end of the file. */
+static mlpot_status next_line(line_reader *lr, char **line, const char *expected) {
+    mlpot_status st = line_reader_next(lr, line);
+    if (st)
+        return st;
+    if (!*line) {
+        lr->line++;
+        return line_reader_error(lr, "expected %s, found end of file", expected);
+    }
+    return MLPOT_OK;
+}
+
+/* A species token of a VASP 5 species line may carry a POTCAR suffix ("Si_pv", "Si/abc"). */
+static int species_from_token(const char *token) {
+    int len = 0;
+    while (token[len] && token[len] != '_' && token[len] != '/' && token[len] != ':')
+        len++;
+    return element_from_symbol_n(token, len);
+}
+
+static mlpot_status read_vector(line_reader *lr, char *line, double v[3], const char *what) {
+    char *tok[4];
+    char q[64];
+    int n = split_tokens(line, tok, 4);
+    for (int k = 0; k < 3; k++)
+        if (k >= n || !parse_double(tok[k], &v[k]))
+            return line_reader_error(lr, "expected %s (3 numbers), found %s", what,
+                                     quote_token(k < n ? tok[k] : NULL, q));
+    return MLPOT_OK;
+}
+
+/* Species of a VASP 4 file: the --species option, else the first words of the comment. */
+static mlpot_status vasp4_species(line_reader *lr, const mlpot_read_options *opt, char *comment,
+                                  int n_species, int *species) {
+    char buf[1024];
+    const char *src = opt && opt->species ? opt->species : comment;
+    snprintf(buf, sizeof buf, "%s", src);
+    for (char *p = buf; *p; p++)
+        if (*p == ',')
+            *p = ' ';
+    char *tok[POSCAR_MAX_SPECIES];
+    int n = split_tokens(buf, tok, POSCAR_MAX_SPECIES);
+    for (int k = 0; k < n_species; k++) {
+        int z = k < n ? species_from_token(tok[k]) : 0;
+        if (!z)
+            return line_reader_error(
+                lr,
+                "expected a VASP 5 species line or %d element symbols in the comment line (or "
+                "--species), found counts only",
+                n_species);
+        species[k] = z;
+    }
+    return MLPOT_OK;
+}
+
+mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_structure **out) {
+    char *line, *tok[POSCAR_MAX_SPECIES + 1];
+    char q[64];
+    char comment[1024];
+    mlpot_status st;
+    *out = NULL;
+
+    if ((st = line_reader_next(lr, &line)))
+        return st;
+    if (!line) {
+        lr->line++;
+        return line_reader_error(lr, "expected a POSCAR comment line, found an empty file");
+    }
+    snprintf(comment, sizeof comment, "%s", line);
+
+    /* scale factor: one value (>0 scale, <0 volume) or three positive values */
+    double scale[3];
+    if ((st = next_line(lr, &line, "the scale factor")))
+        return st;
+    int n = split_tokens(line, tok, 4);
+    int n_scale = (n >= 3 && parse_double(tok[1], &scale[1])) ? 3 : 1;
+    for (int k = 0; k < n_scale; k++)
+        if (!parse_double(tok[k], &scale[k]))
+            return line_reader_error(lr, "expected the scale factor (1 or 3 numbers), found %s",
+                                     quote_token(k < n ? tok[k] : NULL, q));
+    if (n_scale == 1 && scale[0] == 0.0)
+        return line_reader_error(lr, "expected a non-zero scale factor, found 0");
+    if (n_scale == 3 && (scale[0] <= 0 || scale[1] <= 0 || scale[2] <= 0))
+        return line_reader_error(lr, "expected three positive scale factors");
+
+    double cell[9];
+    static const char *vec_name[3] = {"lattice vector a", "lattice vector b", "lattice vector c"};
+    for (int k = 0; k < 3; k++) {
+        if ((st = next_line(lr, &line, vec_name[k])) ||
+            (st = read_vector(lr, line, &cell[3 * k], vec_name[k])))
+            return st;
+    }
+    double det = mat3_det(cell);
+    if (!(fabs(det) > 1e-12))
+        return line_reader_error(lr, "expected three linearly independent lattice vectors");
+
+    /* VASP 5 species line, or directly the counts (VASP 4) */
+    int species[POSCAR_MAX_SPECIES];
+    long counts[POSCAR_MAX_SPECIES];
+    if ((st = next_line(lr, &line, "the species or counts line")))
+        return st;
+    n = split_tokens(line, tok, POSCAR_MAX_SPECIES + 1);
+    if (n == 0)
+        return line_reader_error(lr, "expected element symbols or atom counts, found a blank line");
+    if (n > POSCAR_MAX_SPECIES)
+        return line_reader_error(lr, "expected at most %d species", POSCAR_MAX_SPECIES);
+    long dummy;
+    int vasp5 = !parse_long(tok[0], &dummy);
+    int n_species = n;
+    if (vasp5) {
+        for (int k = 0; k < n; k++)
+            if (!(species[k] = species_from_token(tok[k])))
+                return line_reader_error(lr, "expected an element symbol, found %s",
+                                         quote_token(tok[k], q));
+        if ((st = next_line(lr, &line, "the atom counts line")))
+            return st;
+        int nc = split_tokens(line, tok, POSCAR_MAX_SPECIES + 1);
+        if (nc < n_species)
+            return line_reader_error(lr, "expected %d atom counts (one per species), found %d",
+                                     n_species, nc);
+    }
+    long total = 0;
+    for (int k = 0; k < n_species; k++) {
+        if (!parse_long(tok[k], &counts[k]) || counts[k] < 1)
+            return line_reader_error(lr, "expected a positive atom count, found %s",
+                                     quote_token(tok[k], q));
+        total += counts[k];
+        if (total > 100000000L)
+            return line_reader_error(lr, "expected at most 10^8 atoms in all, found more");
+    }
+    if (!vasp5 && (st = vasp4_species(lr, opt, comment, n_species, species)))
+        return st;
+
+    if ((st = next_line(lr, &line, "'Direct' or 'Cartesian'")))
+        return st;
+    while (isspace((unsigned char)*line))
+        line++;
+    int selective = (*line == 's' || *line == 'S');
+    if (selective) {
+        if ((st = next_line(lr, &line, "'Direct' or 'Cartesian'")))
+            return st;
+        while (isspace((unsigned char)*line))
+            line++;
+    }
+    int cartesian;
+    if (*line == 'c' || *line == 'C' || *line == 'k' || *line == 'K')
+        cartesian = 1;
+    else if (*line == 'd' || *line == 'D')
+        cartesian = 0;
+    else
+        return line_reader_error(lr, "expected 'Direct' or 'Cartesian', found %s",
+                                 quote_token(line, q));
+
+    /* Apply the scale factor to the cell (formats.md: VASP's definition). */
+    double factor[3] = {scale[0], scale[0], scale[0]};
+    if (n_scale == 3) {
+        factor[1] = scale[1];
+        factor[2] = scale[2];
+    } else if (scale[0] < 0) {
+        double f = cbrt(-scale[0] / fabs(det));
+        factor[0] = factor[1] = factor[2] = f;
+    }
+    for (int k = 0; k < 3; k++)
+        for (int c = 0; c < 3; c++)
+            cell[3 * k + c] *= factor[c];
+
+    /* Positions: the arrays grow as lines arrive, so a wrong count cannot make us allocate it. */
+    int *numbers = NULL;
+    double *pos = NULL;
+    size_t cap_n = 0, cap_p = 0;
+    int n_atoms = 0;
+    for (int sp = 0; sp < n_species; sp++) {
+        for (long a = 0; a < counts[sp]; a++) {
+            char what[96];
+            snprintf(what, sizeof what, "coordinates of atom %d of %ld", n_atoms + 1, total);
+            if ((st = next_line(lr, &line, what)))
+                goto fail;
+            int nt = split_tokens(line, tok, 7);
+            double x[3];
+            for (int k = 0; k < 3; k++)
+                if (k >= nt || !parse_double(tok[k], &x[k])) {
+                    st = line_reader_error(lr, "expected %s (3 numbers), found %s", what,
+                                           quote_token(k < nt ? tok[k] : NULL, q));
+                    goto fail;
+                }
+            if (selective)
+                for (int k = 3; k < 6; k++)
+                    if (k >= nt || !(tok[k][0] == 'T' || tok[k][0] == 'F' || tok[k][0] == 't' ||
+                                     tok[k][0] == 'f')) {
+                        st = line_reader_error(
+                            lr, "expected 3 selective-dynamics flags (T/F) after the coordinates, "
+                                "found %s",
+                            quote_token(k < nt ? tok[k] : NULL, q));
+                        goto fail;
+                    }
+            if ((st = mem_reserve(&numbers, &cap_n, (size_t)n_atoms + 1, sizeof *numbers)) ||
+                (st = mem_reserve(&pos, &cap_p, (size_t)n_atoms * 3 + 3, sizeof *pos)))
+                goto fail;
+            double *r = &pos[3 * n_atoms];
+            if (cartesian) {
+                for (int k = 0; k < 3; k++)
+                    r[k] = x[k] * factor[k];
+            } else {
+                vec3_mat3(x, cell, r);
+            }
+            numbers[n_atoms++] = species[sp];
+        }
+    }
+    mlpot_structure *s = NULL;
+    if ((st = structure_adopt(&s, n_atoms, numbers, pos)))
+        goto fail;
+    memcpy(s->cell, cell, sizeof cell);
+    s->pbc[0] = s->pbc[1] = s->pbc[2] = 1;
+    if ((st = structure_validate(s, lr->name))) {
+        mlpot_structure_free(s);
+        return st;
+    }
+    *out = s;
+    return MLPOT_OK;
+fail:
+    free(numbers);
+    free(pos);
+    return st;
+}
+
+mlpot_status poscar_write(FILE *fp, const mlpot_structure *s) {
+    if (!structure_is_periodic3(s) || !(fabs(mat3_det(s->cell)) > 0))
+        return error_set(MLPOT_ERR_UNSUPPORTED,
+                         "the vasp format needs a cell periodic in three directions");
+    char formula[512];
+    structure_formula(s, formula, sizeof formula);
+    fprintf(fp, "%s\n1.0\n", formula[0] ? formula : "empty");
+    for (int k = 0; k < 3; k++) {
+        char a[32], b[32], c[32];
+        format_double(a, s->cell[3 * k]);
+        format_double(b, s->cell[3 * k + 1]);
+        format_double(c, s->cell[3 * k + 2]);
+        fprintf(fp, "  %22s %22s %22s\n", a, b, c);
+    }
+    /* Species in runs of equal atoms, so that the atom order is kept as it is. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < s->n_atoms;) {
+            int j = i;
+            while (j < s->n_atoms && s->numbers[j] == s->numbers[i])
+                j++;
+            if (pass == 0)
+                fprintf(fp, " %4s", element_symbol(s->numbers[i]));
+            else
+                fprintf(fp, " %4d", j - i);
+            i = j;
+        }
+        fputc('\n', fp);
+    }
+    fprintf(fp, "Cartesian\n");
+    for (int i = 0; i < s->n_atoms; i++) {
+        char a[32], b[32], c[32];
+        format_double(a, s->positions[3 * i]);
+        format_double(b, s->positions[3 * i + 1]);
+        format_double(c, s->positions[3 * i + 2]);
+        fprintf(fp, "  %22s %22s %22s\n", a, b, c);
+    }
+    return ferror(fp) ? error_set(MLPOT_ERR_IO, "write error") : MLPOT_OK;
+}
