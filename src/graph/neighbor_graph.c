@@ -256,10 +256,12 @@ static mlpot_status bin_atoms(mlpot_graph *g, const mlpot_structure *s, const bi
     return MLPOT_OK;
 }
 
-/* Visits the candidates of atom i; with `out` NULL only counts the edges. Returns the count,
- * or -1 - j when atom j coincides with atom i (or one of its images). */
+/* Visits the candidates of atom i, storing at most `capacity` edges in `out`. Returns the
+ * number of edges (which may exceed capacity), or -1 - j when atom j coincides with atom i
+ * (or one of its images). */
 static long atom_edges(const mlpot_graph *g, const mlpot_structure *s, const bin_frame *fr,
-                       double cutoff, int i, edge_entry *out) {
+                       double cutoff, int i, edge_entry *out, long capacity) {
+    const int periodic3 = structure_is_periodic3(s);
     const double *L = s->cell;
     const double *wi = &g->wrapped[3 * i];
     double rc_candidate = cutoff + 1e-8 * (1.0 + cutoff);
@@ -303,7 +305,7 @@ static long atom_edges(const mlpot_graph *g, const mlpot_structure *s, const bin
                                  img2 - g->shift[3 * j + 2] + g->shift[3 * i + 2]};
                     int n[3];
                     for (int k = 0; k < 3; k++)
-                        n[k] = fr->periodic[k] || structure_is_periodic3(s)
+                        n[k] = fr->periodic[k] || periodic3
                                    ? nb[0] * fr->map[k] + nb[1] * fr->map[3 + k] +
                                          nb[2] * fr->map[6 + k]
                                    : 0;
@@ -319,7 +321,7 @@ static long atom_edges(const mlpot_graph *g, const mlpot_structure *s, const bin
                         return -1 - (long)j;
                     if (!(r < cutoff))
                         continue;
-                    if (out) {
+                    if (count < capacity) {
                         edge_entry *e = &out[count];
                         e->j = j;
                         memcpy(e->n, n, sizeof n);
@@ -371,6 +373,48 @@ static int64_t find_reverse(const mlpot_graph *g, int64_t e, int i) {
     return -1;
 }
 
+/* Per-thread edge buffers of a single pass over the atoms; kept in the graph between builds. */
+typedef struct {
+    edge_entry *edges;
+    size_t capacity;
+    size_t count;
+    int first_atom, last_atom; /* atoms [first, last) of this thread's static block */
+    long bad_atom, bad_partner;
+    mlpot_status status;
+} thread_buffer;
+
+/* Appends the sorted edges of atom i to the thread's buffer; the row length goes to counts. */
+static void collect_atom(const mlpot_graph *g, const mlpot_structure *s, const bin_frame *fr,
+                         double cutoff, int i, thread_buffer *tb, int64_t *counts) {
+    long room = (long)(tb->capacity - tb->count);
+    long c = atom_edges(g, s, fr, cutoff, i, tb->edges + tb->count, room);
+    if (c < 0) {
+        if (tb->bad_atom < 0) {
+            tb->bad_atom = i;
+            tb->bad_partner = -1 - c;
+        }
+        counts[i] = 0;
+        return;
+    }
+    if (c > room) { /* the buffer was too small: grow it (rare after the first build), redo */
+        size_t cap = tb->capacity ? tb->capacity : 1024;
+        while (cap < tb->count + (size_t)c)
+            cap *= 2;
+        edge_entry *grown = realloc(tb->edges, cap * sizeof *grown);
+        if (!grown) {
+            tb->status = MLPOT_ERR_MEMORY;
+            counts[i] = 0;
+            return;
+        }
+        tb->edges = grown;
+        tb->capacity = cap;
+        atom_edges(g, s, fr, cutoff, i, tb->edges + tb->count, c);
+    }
+    sort_edges(tb->edges + tb->count, (int)c);
+    tb->count += (size_t)c;
+    counts[i] = c;
+}
+
 mlpot_status neighbor_graph_build(mlpot_graph *g, const mlpot_structure *s, double cutoff) {
     if (!(cutoff > 0) || !isfinite(cutoff))
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "cutoff must be a positive number, got %g",
@@ -385,77 +429,85 @@ mlpot_status neighbor_graph_build(mlpot_graph *g, const mlpot_structure *s, doub
         return st;
     g->n_atoms = n;
     g->cutoff = cutoff;
-
-    /* Pass 1: edges per atom. */
-    long first_bad = -1, bad_partner = -1;
-    g->row_start[0] = 0;
-#pragma omp parallel for schedule(dynamic, 64)
-    for (int i = 0; i < n; i++) {
-        long c = atom_edges(g, s, &fr, cutoff, i, NULL);
-        g->row_start[i + 1] = c;
-        if (c < 0) {
-#pragma omp critical(neighbor_graph_error)
-            if (first_bad < 0 || i < first_bad) {
-                first_bad = i;
-                bad_partner = -1 - c;
-            }
-        }
-    }
-    if (first_bad >= 0)
-        return error_set(MLPOT_ERR_INVALID_STRUCTURE,
-                         "atoms %ld and %ld are at the same position (or periodic images of each "
-                         "other)",
-                         first_bad + 1, bad_partner + 1);
-    int64_t max_degree = 0;
-    for (int i = 0; i < n; i++) {
-        int64_t c = g->row_start[i + 1];
-        if (c > max_degree)
-            max_degree = c;
-        g->row_start[i + 1] = g->row_start[i] + c;
-    }
-    int64_t n_edges = g->row_start[n];
-    if (max_degree > 100000000 || n_edges > ((int64_t)1 << 40))
-        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
-                         "cutoff %g Å gives %lld edges (up to %lld per atom); expected a cutoff "
-                         "of a few neighbour shells",
-                         cutoff, (long long)n_edges, (long long)max_degree);
-    size_t ne = (size_t)n_edges;
     int n_threads = thread_count();
+    if (n_threads > g->n_buffers) {
+        thread_buffer *grown = realloc(g->buffers, (size_t)n_threads * sizeof *grown);
+        if (!grown)
+            return error_set(MLPOT_ERR_MEMORY, "out of memory for neighbour buffers");
+        memset(grown + g->n_buffers, 0, (size_t)(n_threads - g->n_buffers) * sizeof *grown);
+        g->buffers = grown;
+        g->n_buffers = n_threads;
+    }
+    thread_buffer *buffers = g->buffers;
+
+    /* One pass: each thread collects the rows of a contiguous block of atoms. Rows do not
+     * depend on each other, so the result is the same for any number of threads. */
+    int64_t *counts = g->row_start + 1;
+    int used_threads = 1;
+#pragma omp parallel
+    {
+        int t = thread_index(), nt = 1;
+#ifdef _OPENMP
+        nt = omp_get_num_threads();
+#endif
+#pragma omp single
+        used_threads = nt;
+        thread_buffer *tb = &buffers[t];
+        tb->count = 0;
+        tb->bad_atom = tb->bad_partner = -1;
+        tb->status = MLPOT_OK;
+        tb->first_atom = (int)((int64_t)n * t / nt);
+        tb->last_atom = (int)((int64_t)n * (t + 1) / nt);
+        for (int i = tb->first_atom; i < tb->last_atom && tb->status == MLPOT_OK; i++)
+            collect_atom(g, s, &fr, cutoff, i, tb, counts);
+    }
+    for (int t = 0; t < used_threads; t++) {
+        if (buffers[t].status)
+            return error_set(MLPOT_ERR_MEMORY, "out of memory building the neighbour graph");
+        if (buffers[t].bad_atom >= 0)
+            return error_set(MLPOT_ERR_INVALID_STRUCTURE,
+                             "atoms %ld and %ld are at the same position (or periodic images of "
+                             "each other)",
+                             buffers[t].bad_atom + 1, buffers[t].bad_partner + 1);
+    }
+    g->row_start[0] = 0;
+    for (int i = 0; i < n; i++)
+        g->row_start[i + 1] += g->row_start[i];
+    int64_t n_edges = g->row_start[n];
+    size_t ne = (size_t)n_edges;
     if ((st = mem_reserve(&g->neighbor, &g->cap_neighbor, ne, sizeof *g->neighbor)) ||
         (st = mem_reserve(&g->image, &g->cap_image, ne * 3, sizeof *g->image)) ||
         (st = mem_reserve(&g->vector, &g->cap_vector, ne * 3, sizeof *g->vector)) ||
         (st = mem_reserve(&g->distance, &g->cap_distance, ne, sizeof *g->distance)) ||
-        (st = mem_reserve(&g->reverse, &g->cap_reverse, ne, sizeof *g->reverse)) ||
-        (st = mem_reserve(&g->scratch, &g->cap_scratch,
-                          (size_t)n_threads * (size_t)(max_degree + 1), sizeof(edge_entry))))
+        (st = mem_reserve(&g->reverse, &g->cap_reverse, ne, sizeof *g->reverse)))
         return st;
     g->n_edges = n_edges;
 
-    /* Pass 2: fill each row in canonical order. */
-    edge_entry *scratch_all = g->scratch;
-#pragma omp parallel for schedule(dynamic, 64)
-    for (int i = 0; i < n; i++) {
-        edge_entry *tmp = scratch_all + (size_t)thread_index() * (size_t)(max_degree + 1);
-        long c = atom_edges(g, s, &fr, cutoff, i, tmp);
-        sort_edges(tmp, (int)c);
-        int64_t e0 = g->row_start[i];
-        for (long k = 0; k < c; k++) {
-            int64_t e = e0 + k;
-            g->neighbor[e] = tmp[k].j;
-            memcpy(&g->image[3 * e], tmp[k].n, 3 * sizeof(int));
-            memcpy(&g->vector[3 * e], tmp[k].d, 3 * sizeof(double));
-            g->distance[e] = tmp[k].r;
-        }
-    }
-
-    /* Pass 3: reverse edges. d_ji = -d_ij holds exactly in floating point, so both exist. */
+    /* Copy each thread's rows into the CSR arrays, then find reverse edges. d_ji = -d_ij holds
+     * exactly in floating point (model.md §6 relies on it), so every edge has its reverse. */
     int missing = 0;
-#pragma omp parallel for schedule(static) reduction(| : missing)
-    for (int i = 0; i < n; i++)
-        for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
-            g->reverse[e] = find_reverse(g, e, i);
-            missing |= g->reverse[e] < 0;
+#pragma omp parallel reduction(| : missing)
+    {
+        int t = thread_index();
+        if (t < used_threads) {
+            const thread_buffer *tb = &buffers[t];
+            int64_t e0 = tb->first_atom < n ? g->row_start[tb->first_atom] : n_edges;
+            for (size_t k = 0; k < tb->count; k++) {
+                int64_t e = e0 + (int64_t)k;
+                g->neighbor[e] = tb->edges[k].j;
+                memcpy(&g->image[3 * e], tb->edges[k].n, 3 * sizeof(int));
+                memcpy(&g->vector[3 * e], tb->edges[k].d, 3 * sizeof(double));
+                g->distance[e] = tb->edges[k].r;
+            }
         }
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int i = 0; i < n; i++)
+            for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
+                g->reverse[e] = find_reverse(g, e, i);
+                missing |= g->reverse[e] < 0;
+            }
+    }
     if (missing)
         return error_set(MLPOT_ERR_INVALID_STRUCTURE,
                          "neighbour graph: an edge has no reverse (internal error)");
@@ -481,7 +533,9 @@ void mlpot_graph_free(mlpot_graph *g) {
     free(g->bin_atoms);
     free(g->bin_positions);
     free(g->bin_start);
-    free(g->scratch);
+    for (int t = 0; t < g->n_buffers; t++)
+        free(((thread_buffer *)g->buffers)[t].edges);
+    free(g->buffers);
     free(g);
 }
 

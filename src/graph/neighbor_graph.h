@@ -27,9 +27,10 @@ struct mlpot_graph {
     int *bin_atoms;        /* [n] atoms in bin order */
     double *bin_positions; /* [n][3] wrapped positions in bin order */
     int *bin_start;        /* [n_bins + 1] */
-    void *scratch;         /* per-thread edge buffers */
+    void *buffers;         /* per-thread edge buffers (thread_buffer[n_buffers]) */
+    int n_buffers;
     size_t cap_wrapped, cap_shift, cap_atom_bin, cap_bin_atoms, cap_bin_positions,
-        cap_bin_start, cap_scratch;
+        cap_bin_start;
 };
 
 /* Builds (or rebuilds, reusing buffers) the graph of `s` at cutoff r_c (Å). */

@@ -1,0 +1,62 @@
+/* test_support.h — helpers shared by the cmocka tests: a deterministic random number
+ * generator, random structures, a brute-force neighbour enumeration (the reference for the
+ * cell-list graph), file paths and temporary files. */
+#ifndef MLPOT_TEST_SUPPORT_H
+#define MLPOT_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "mlpot/mlpot.h"
+
+/* splitmix64: the same sequence on every machine. */
+typedef struct {
+    uint64_t state;
+} ts_rng;
+void ts_rng_seed(ts_rng *rng, uint64_t seed);
+double ts_uniform(ts_rng *rng); /* [0, 1) */
+double ts_normal(ts_rng *rng);
+
+/* n atoms with numbers drawn from `species` (n_species of them) at uniform fractional
+ * positions in `cell` (rows), rejecting atoms closer than min_distance to another (images
+ * included along periodic directions). Asserts on failure. */
+mlpot_structure *ts_random_structure(ts_rng *rng, int n, const int *species, int n_species,
+                                     const double cell[9], const int pbc[3], double min_distance);
+
+/* The na x nb x nc supercell of a periodic structure (atom k of image (a,b,c) at index
+ * ((a*nb + b)*nc + c)*n + k). */
+mlpot_structure *ts_supercell(const mlpot_structure *s, int na, int nb, int nc);
+
+/* A structure read from a file (asserts that it reads). */
+mlpot_structure *ts_read(const char *path);
+/* "<source>/structures/<name>" etc. into a static buffer per call site. */
+const char *ts_structure_path(const char *name, char *buf, size_t size);
+const char *ts_data_path(const char *name, char *buf, size_t size);
+const char *ts_tmp_path(const char *name, char *buf, size_t size);
+/* 1 when ../shared is present (tests that need it skip otherwise). */
+int ts_have_shared(void);
+
+typedef struct {
+    int i, j;
+    int n[3];
+    double d[3];
+    double r;
+} ts_edge;
+
+/* Every edge (i, j, n) with 0 < r < cutoff by enumerating all images within reach: the
+ * O(N^2 * images) reference. Sorted by (i, j, n). Caller frees *edges. */
+void ts_brute_force_edges(const mlpot_structure *s, double cutoff, ts_edge **edges, int64_t *n);
+
+/* Asserts that the call succeeded, printing mlpot_last_error() if not. */
+#define TS_OK(call)                                                                                \
+    do {                                                                                           \
+        mlpot_status ts_status_ = (call);                                                          \
+        if (ts_status_ != MLPOT_OK)                                                                \
+            fail_msg("%s failed: %s", #call, mlpot_last_error());                                  \
+    } while (0)
+
+#endif
