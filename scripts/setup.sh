@@ -24,7 +24,7 @@ done
 
 packages=(gcc make cmake pkg-config libsymspg-dev libhdf5-dev libcmocka-dev)
 if [ "$test_deps" = 1 ]; then
-    packages+=(python3 python3-numpy python3-ase)
+    packages+=(python3 python3-numpy python3-ase python3-h5py)
 fi
 
 missing=()

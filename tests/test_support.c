@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test_support.h"
 
+#include "model/model.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,4 +248,37 @@ void ts_brute_force_edges(const mlpot_structure *s, double cutoff, ts_edge **edg
     qsort(edges, count, sizeof *edges, compare_ts_edges);
     *edges_out = edges;
     *n_out = (int64_t)count;
+}
+
+mlpot_model *ts_random_model(const char *arch, const int *species, int n_species, double cutoff,
+                             uint64_t seed) {
+    model_hparams hp = {0};
+    hp.arch = strcmp(arch, "megnet") == 0 ? MODEL_ARCH_MEGNET : MODEL_ARCH_CGCNN;
+    hp.n_species = n_species;
+    for (int k = 0; k < n_species; k++)
+        hp.species[k] = species[k];
+    hp.cutoff = cutoff;
+    hp.n_layers = 2;
+    hp.n_features = 6;
+    hp.n_basis = 5;
+    hp.readout_hidden = 4;
+    hp.n_edge_features = hp.arch == MODEL_ARCH_MEGNET ? 3 : 0;
+    hp.megnet_hidden = hp.arch == MODEL_ARCH_MEGNET ? 5 : 0;
+    hp.envelope_p = 6;
+    hp.avg_neighbors = 3.7;
+    hp.energy_scale = 0.8;
+    hp.energy_shift = -0.4;
+    mlpot_model *m = NULL;
+    TS_OK(model_create(&hp, &m));
+    model_init_random(m, seed);
+    ts_rng rng;
+    ts_rng_seed(&rng, seed ^ 0x5eedull);
+    for (int t = 0; t < m->n_tensors; t++) {
+        const model_tensor *x = &m->tensors[t];
+        const char *leaf = strrchr(x->name, '/') + 1;
+        if (leaf[0] == 'b' || leaf[0] == 'c' || !strcmp(x->name, "/species_energy"))
+            for (size_t k = 0; k < x->size; k++)
+                m->params[x->offset + k] = 0.3 * ts_normal(&rng);
+    }
+    return m;
 }

@@ -134,6 +134,44 @@ const double *mlpot_graph_distances(const mlpot_graph *g);
 const int64_t *mlpot_graph_reverse(const mlpot_graph *g);
 
 /* ---------------------------------------------------------------------------------------------
+ * Models (model.md): "cgcnn" and "megnet" message-passing potentials stored in HDF5 model files
+ * (formats.md). A calculator holds a model's workspace for one structure size and reuses it
+ * across calls, so an MD loop allocates nothing once sizes settle.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mlpot_model mlpot_model;
+typedef struct mlpot_calculator mlpot_calculator;
+
+/* Reads and validates a model file; the message names the first bad attribute or dataset. */
+mlpot_status mlpot_model_load(mlpot_model **out, const char *path);
+/* Writes a model file (to a temporary name beside `path`, renamed when complete). */
+mlpot_status mlpot_model_save(const mlpot_model *m, const char *path);
+void mlpot_model_free(mlpot_model *m);
+const char *mlpot_model_architecture(const mlpot_model *m); /* "cgcnn" or "megnet" */
+double mlpot_model_cutoff(const mlpot_model *m);             /* r_c, Å */
+int mlpot_model_n_layers(const mlpot_model *m);
+int mlpot_model_n_species(const mlpot_model *m);
+const int *mlpot_model_species(const mlpot_model *m); /* atomic numbers, ascending */
+size_t mlpot_model_n_parameters(const mlpot_model *m);
+const char *mlpot_model_description(const mlpot_model *m); /* "" when none */
+
+/* Results of one evaluation; the caller owns every array. NULL arrays are not computed
+ * (forces and stress cost one reverse sweep together). */
+typedef struct {
+    double energy;    /* eV */
+    double *energies; /* [n_atoms] per-atom energies E_i (sum to energy), or NULL */
+    double *forces;   /* [n_atoms][3] eV/Å, or NULL */
+    double *stress;   /* [3][3] eV/Å^3 (ASE sign), or NULL; only for 3D-periodic cells */
+    int has_stress;   /* set to 1 when stress was computed (periodic in 3 directions) */
+} mlpot_results;
+
+mlpot_status mlpot_calculator_create(mlpot_calculator **out, const mlpot_model *m);
+void mlpot_calculator_free(mlpot_calculator *c);
+/* Energy, and on request per-atom energies, forces and stress, of a structure. The model must
+ * outlive the calculator. */
+mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure *s,
+                                      mlpot_results *results);
+
+/* ---------------------------------------------------------------------------------------------
  * Symmetry (spglib), for structures periodic in all three directions. symprec in Å.
  * ------------------------------------------------------------------------------------------- */
 typedef struct {

@@ -1,0 +1,259 @@
+/* megnet.c — the "megnet" architecture of model.md §4 (activation sp2 throughout):
+ *   a_ij = sp2(g(r_ij) W + b);
+ *   per block: a_ij <- a_ij + sp2(sp2([h_i; h_j; a_ij] W1 + b1) W2 + b2),
+ *              c_i = (1/n_avg) sum_j u(r_ij) a_ij,
+ *              h_i <- h_i + sp2(sp2([h_i; c_i] V1 + c1) V2 + c2).
+ * The concatenations are factored: h_i W1[0:F] and h_j W1[F:2F] are node terms computed once
+ * per atom. Edge features of every block are stored ([L+1][E][E_dim]); the MLPs' insides are
+ * recomputed in the reverse sweep. All loops gather over CSR rows (pass B uses reverse edges
+ * for the neighbour side), so no two threads write the same place. */
+#include <string.h>
+
+#include "model/calculator.h"
+#include "nn/activations.h"
+#include "nn/dense.h"
+#include "nn/radial.h"
+
+typedef struct {
+    double *g, *dg, *dgv, *t1, *s1, *t2, *dt1, *dt2, *t3, *s3, *t4, *dt3, *dt4, *vec;
+} megnet_scratch;
+
+size_t megnet_scratch_size(const model_hparams *hp, int max_degree) {
+    size_t deg = (size_t)(max_degree > 0 ? max_degree : 1);
+    size_t K = (size_t)hp->n_basis, M = (size_t)hp->megnet_hidden, Ed = (size_t)hp->n_edge_features;
+    size_t F = (size_t)hp->n_features;
+    (void)deg;
+    return 3 * K + 3 * M + 3 * Ed + 1 + 3 * M + 2 * F;
+}
+
+static megnet_scratch scratch_layout(mlpot_calculator *c) {
+    const model_hparams *hp = &c->model->hp;
+    size_t K = (size_t)hp->n_basis, M = (size_t)hp->megnet_hidden, Ed = (size_t)hp->n_edge_features;
+    size_t F = (size_t)hp->n_features;
+    double *p = calculator_scratch(c);
+    megnet_scratch s;
+    s.g = p;
+    s.dg = s.g + K;
+    s.dgv = s.dg + K;
+    s.t1 = s.dgv + K;
+    s.s1 = s.t1 + M;
+    s.dt1 = s.s1 + M;
+    s.t2 = s.dt1 + M;
+    s.dt2 = s.t2 + Ed;
+    s.vec = s.dt2 + Ed; /* Ed + 1 spare */
+    s.t3 = s.vec + Ed + 1;
+    s.s3 = s.t3 + M;
+    s.dt3 = s.s3 + M;
+    s.t4 = s.dt3 + M;
+    s.dt4 = s.t4 + F;
+    return s;
+}
+
+/* t1 = a W1c + b1 + Q_self[i] + Q_nbr[j]; s1 = sp2(t1); t2 = s1 W2 + b2 */
+static void edge_mlp(const mlpot_calculator *c, const megnet_layer_params *p, const double *a,
+                     int i, int j, megnet_scratch *s) {
+    const model_hparams *hp = &c->model->hp;
+    int F = hp->n_features, M = hp->megnet_hidden, Ed = hp->n_edge_features;
+    const double *W1c = p->edge_W1 + (size_t)2 * F * M;
+    const double *Qs = c->node_a + (size_t)i * 2 * M, *Qn = c->node_a + (size_t)j * 2 * M + M;
+    dense_forward(s->t1, M, a, Ed, W1c, p->edge_b1, 1, Ed, M);
+    for (int k = 0; k < M; k++)
+        s->t1[k] += Qs[k] + Qn[k];
+    shifted_softplus_forward(s->s1, s->t1, M);
+    dense_forward(s->t2, Ed, s->s1, M, p->edge_W2, p->edge_b2, 1, M, Ed);
+}
+
+/* dt1 from the adjoint of the updated edge features (a_out = a_in + sp2(t2)) */
+static void edge_mlp_backward(const mlpot_calculator *c, const megnet_layer_params *p,
+                              const double *da_out, megnet_scratch *s) {
+    const model_hparams *hp = &c->model->hp;
+    int M = hp->megnet_hidden, Ed = hp->n_edge_features;
+    memset(s->dt2, 0, (size_t)Ed * sizeof *s->dt2);
+    shifted_softplus_backward(s->dt2, da_out, s->t2, Ed);
+    memset(s->dt1, 0, (size_t)M * sizeof *s->dt1);
+    dense_backward(s->dt1, M, NULL, NULL, s->dt2, Ed, NULL, 0, p->edge_W2, 1, M, Ed);
+    for (int k = 0; k < M; k++) /* ds1 -> dt1 */
+        s->dt1[k] *= nn_sigmoid(s->t1[k]);
+}
+
+/* t3 = h V1a + c V1b + c1; s3 = sp2(t3); t4 = s3 V2 + c2 */
+static void node_mlp(const mlpot_calculator *c, const megnet_layer_params *p, const double *h,
+                     const double *cvec, megnet_scratch *s) {
+    const model_hparams *hp = &c->model->hp;
+    int F = hp->n_features, M = hp->megnet_hidden, Ed = hp->n_edge_features;
+    dense_forward(s->t3, M, h, F, p->node_W1, p->node_b1, 1, F, M);
+    dense_accumulate(s->t3, M, cvec, Ed, p->node_W1 + (size_t)F * M, 1, Ed, M);
+    shifted_softplus_forward(s->s3, s->t3, M);
+    dense_forward(s->t4, F, s->s3, M, p->node_W2, p->node_b2, 1, M, F);
+}
+
+/* Q_self = h W1[0:F], Q_nbr = h W1[F:2F] for all atoms */
+static void node_terms(mlpot_calculator *c, const megnet_layer_params *p, const double *h) {
+    int N = c->n_atoms, F = c->model->hp.n_features, M = c->model->hp.megnet_hidden;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        double *Q = c->node_a + (size_t)i * 2 * M;
+        dense_forward(Q, M, h + (size_t)i * F, F, p->edge_W1, NULL, 1, F, M);
+        dense_forward(Q + M, M, h + (size_t)i * F, F, p->edge_W1 + (size_t)F * M, NULL, 1, F, M);
+    }
+}
+
+void megnet_forward(mlpot_calculator *c) {
+    const model_hparams *hp = &c->model->hp;
+    const model_views *v = &c->model->v;
+    const mlpot_graph *g = c->graph;
+    int N = c->n_atoms, F = hp->n_features, Ed = hp->n_edge_features, K = hp->n_basis;
+    size_t E = (size_t)c->n_edges;
+    double inv_n = 1.0 / hp->avg_neighbors;
+    /* edge encoder */
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        megnet_scratch s = scratch_layout(c);
+        for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
+            gaussian_basis_forward(s.g, NULL, g->distance[e], hp->cutoff, K);
+            dense_forward(s.vec, Ed, s.g, K, v->edge_encoder_W, v->edge_encoder_b, 1, K, Ed);
+            shifted_softplus_forward(c->edge_a + (size_t)e * Ed, s.vec, Ed);
+        }
+    }
+    for (int l = 0; l < hp->n_layers; l++) {
+        const megnet_layer_params *p = &v->megnet[l];
+        const double *h_in = c->h + (size_t)l * N * F;
+        double *h_out = c->h + (size_t)(l + 1) * N * F;
+        const double *a_in = c->edge_a + (size_t)l * E * Ed;
+        double *a_out = c->edge_a + (size_t)(l + 1) * E * Ed;
+        double *cbuf = c->pre + (size_t)l * N * Ed;
+        node_terms(c, p, h_in);
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < N; i++) {
+            megnet_scratch s = scratch_layout(c);
+            double *ci = cbuf + (size_t)i * Ed;
+            memset(ci, 0, (size_t)Ed * sizeof *ci);
+            for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
+                edge_mlp(c, p, a_in + (size_t)e * Ed, i, g->neighbor[e], &s);
+                double u = envelope_forward(g->distance[e], hp->cutoff, hp->envelope_p, NULL);
+                double *ae = a_out + (size_t)e * Ed;
+                shifted_softplus_forward(ae, s.t2, Ed);
+                for (int k = 0; k < Ed; k++) {
+                    ae[k] += a_in[(size_t)e * Ed + k];
+                    ci[k] += u * ae[k];
+                }
+            }
+            for (int k = 0; k < Ed; k++)
+                ci[k] *= inv_n;
+            node_mlp(c, p, h_in + (size_t)i * F, ci, &s);
+            double *ho = h_out + (size_t)i * F;
+            shifted_softplus_forward(ho, s.t4, F);
+            for (int k = 0; k < F; k++)
+                ho[k] += h_in[(size_t)i * F + k];
+        }
+    }
+}
+
+void megnet_backward(mlpot_calculator *c) {
+    const model_hparams *hp = &c->model->hp;
+    const model_views *v = &c->model->v;
+    const mlpot_graph *g = c->graph;
+    int N = c->n_atoms, F = hp->n_features, Ed = hp->n_edge_features, K = hp->n_basis;
+    int M = hp->megnet_hidden;
+    size_t E = (size_t)c->n_edges;
+    double inv_n = 1.0 / hp->avg_neighbors;
+    double *da_next = c->d_edge_a;   /* adjoint of the edge features leaving the block */
+    double *da_cur = c->d_edge_a + E * Ed; /* ... and entering it */
+    memset(da_next, 0, E * Ed * sizeof *da_next); /* the readout does not see edge features */
+    for (int l = hp->n_layers - 1; l >= 0; l--) {
+        const megnet_layer_params *p = &v->megnet[l];
+        const double *h_in = c->h + (size_t)l * N * F;
+        const double *a_in = c->edge_a + (size_t)l * E * Ed;
+        const double *a_out = c->edge_a + (size_t)(l + 1) * E * Ed;
+        const double *cbuf = c->pre + (size_t)l * N * Ed;
+        const double *W1c = p->edge_W1 + (size_t)2 * F * M;
+        node_terms(c, p, h_in);
+        /* node update and pass A over the edges atom i receives */
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < N; i++) {
+            megnet_scratch s = scratch_layout(c);
+            const double *dh_out = c->dh + (size_t)i * F;
+            double *dh_in = c->dh_next + (size_t)i * F;
+            double *dci = c->dc + (size_t)i * Ed;
+            node_mlp(c, p, h_in + (size_t)i * F, cbuf + (size_t)i * Ed, &s);
+            memset(s.dt4, 0, (size_t)F * sizeof *s.dt4);
+            shifted_softplus_backward(s.dt4, dh_out, s.t4, F);
+            memset(s.dt3, 0, (size_t)M * sizeof *s.dt3);
+            dense_backward(s.dt3, M, NULL, NULL, s.dt4, F, NULL, 0, p->node_W2, 1, M, F);
+            for (int k = 0; k < M; k++)
+                s.dt3[k] *= nn_sigmoid(s.t3[k]);
+            memcpy(dh_in, dh_out, (size_t)F * sizeof *dh_in); /* the residual */
+            dense_backward(dh_in, F, NULL, NULL, s.dt3, M, NULL, 0, p->node_W1, 1, F, M);
+            memset(dci, 0, (size_t)Ed * sizeof *dci);
+            dense_backward(dci, Ed, NULL, NULL, s.dt3, M, NULL, 0, p->node_W1 + (size_t)F * M, 1,
+                           Ed, M);
+            double *dQs = c->d_node_a + (size_t)i * 2 * M;
+            memset(dQs, 0, (size_t)2 * M * sizeof *dQs);
+            for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
+                double du;
+                double u = envelope_forward(g->distance[e], hp->cutoff, hp->envelope_p, &du);
+                const double *ae = a_out + (size_t)e * Ed;
+                double *da_out = s.vec;
+                double dot = 0;
+                for (int k = 0; k < Ed; k++) {
+                    da_out[k] = da_next[(size_t)e * Ed + k] + u * inv_n * dci[k];
+                    dot += ae[k] * dci[k];
+                }
+                c->dEdr[e] += du * inv_n * dot;
+                edge_mlp(c, p, a_in + (size_t)e * Ed, i, g->neighbor[e], &s);
+                edge_mlp_backward(c, p, da_out, &s);
+                double *dae = da_cur + (size_t)e * Ed;
+                memcpy(dae, da_out, (size_t)Ed * sizeof *dae);
+                dense_backward(dae, Ed, NULL, NULL, s.dt1, M, NULL, 0, W1c, 1, Ed, M);
+                for (int k = 0; k < M; k++)
+                    dQs[k] += s.dt1[k];
+            }
+        }
+        /* pass B: atom j as the neighbour h_j of edges (i <- j), via j's row and reverse edges */
+#pragma omp parallel for schedule(static)
+        for (int j = 0; j < N; j++) {
+            megnet_scratch s = scratch_layout(c);
+            double *dQn = c->d_node_a + (size_t)j * 2 * M + M;
+            for (int64_t ep = g->row_start[j]; ep < g->row_start[j + 1]; ep++) {
+                int64_t e = g->reverse[ep];
+                int i = g->neighbor[ep];
+                double u = envelope_forward(g->distance[ep], hp->cutoff, hp->envelope_p, NULL);
+                const double *dci = c->dc + (size_t)i * Ed;
+                double *da_out = s.vec;
+                for (int k = 0; k < Ed; k++)
+                    da_out[k] = da_next[(size_t)e * Ed + k] + u * inv_n * dci[k];
+                edge_mlp(c, p, a_in + (size_t)e * Ed, i, j, &s);
+                edge_mlp_backward(c, p, da_out, &s);
+                for (int k = 0; k < M; k++)
+                    dQn[k] += s.dt1[k];
+            }
+        }
+        /* dh = dh_in + dQ_self W1a^T + dQ_nbr W1b^T */
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < N; i++) {
+            double *dh = c->dh + (size_t)i * F;
+            memcpy(dh, c->dh_next + (size_t)i * F, (size_t)F * sizeof *dh);
+            const double *dQ = c->d_node_a + (size_t)i * 2 * M;
+            dense_backward(dh, F, NULL, NULL, dQ, M, NULL, 0, p->edge_W1, 1, F, M);
+            dense_backward(dh, F, NULL, NULL, dQ + M, M, NULL, 0, p->edge_W1 + (size_t)F * M, 1,
+                           F, M);
+        }
+        double *swap = da_next;
+        da_next = da_cur;
+        da_cur = swap;
+    }
+    /* edge encoder: a_ij = sp2(g W + b) */
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        megnet_scratch s = scratch_layout(c);
+        for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
+            gaussian_basis_forward(s.g, s.dg, g->distance[e], hp->cutoff, K);
+            dense_forward(s.vec, Ed, s.g, K, v->edge_encoder_W, v->edge_encoder_b, 1, K, Ed);
+            memset(s.dt2, 0, (size_t)Ed * sizeof *s.dt2);
+            shifted_softplus_backward(s.dt2, da_next + (size_t)e * Ed, s.vec, Ed);
+            memset(s.dgv, 0, (size_t)K * sizeof *s.dgv);
+            dense_backward(s.dgv, K, NULL, NULL, s.dt2, Ed, NULL, 0, v->edge_encoder_W, 1, K, Ed);
+            c->dEdr[e] += gaussian_basis_backward(s.dgv, s.dg, K);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/* activations.h — the element-wise functions of model.md §2: smooth softplus
+ * sp(x) = max(x,0) + log1p(exp(-|x|)), shifted softplus sp2 = sp - ln 2, the sigmoid, and the
+ * CGCNN gate m = sigmoid(z^f) * sp(z^c). Backward functions accumulate into the input adjoint. */
+#ifndef MLPOT_NN_ACTIVATIONS_H
+#define MLPOT_NN_ACTIVATIONS_H
+
+#include <math.h>
+
+#include "nn/nn_real.h"
+
+#define NN_LN2 0.69314718055994530942
+
+static inline nn_real nn_sigmoid(nn_real x) {
+    /* exp of a non-positive argument only: no overflow for any x */
+    if (x >= 0) {
+        nn_real e = exp(-x);
+        return 1 / (1 + e);
+    }
+    nn_real e = exp(x);
+    return e / (1 + e);
+}
+
+static inline nn_real nn_softplus(nn_real x) {
+    return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
+}
+
+void softplus_forward(nn_real *y, const nn_real *x, int n);
+void softplus_backward(nn_real *dx, const nn_real *dy, const nn_real *x, int n);
+void shifted_softplus_forward(nn_real *y, const nn_real *x, int n);
+/* sp2' = sp' = sigmoid */
+void shifted_softplus_backward(nn_real *dx, const nn_real *dy, const nn_real *x, int n);
+void sigmoid_forward(nn_real *y, const nn_real *x, int n);
+void sigmoid_backward(nn_real *dx, const nn_real *dy, const nn_real *x, int n);
+/* m[F] = sigmoid(z[0:F]) * sp(z[F:2F]) for z of width 2F (model.md §3) */
+void gate_forward(nn_real *m, const nn_real *z, int F);
+/* dz[0:2F] += the adjoint of z given dm */
+void gate_backward(nn_real *dz, const nn_real *dm, const nn_real *z, int F);
+
+#endif
