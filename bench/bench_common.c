@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 double bench_seconds(void) {
     struct timespec ts;
@@ -17,6 +18,17 @@ long bench_peak_rss_kb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss;
+}
+
+long bench_current_rss_kb(void) {
+    long pages = 0, resident = 0;
+    FILE *fp = fopen("/proc/self/statm", "r");
+    if (!fp)
+        return 0;
+    if (fscanf(fp, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(fp);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 mlpot_structure *bench_supercell(const char *name, int m) {

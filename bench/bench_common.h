@@ -8,7 +8,8 @@
 double bench_seconds(void);
 /* The n x n x n supercell of structures/<name> (exits with a message on failure). */
 mlpot_structure *bench_supercell(const char *name, int n);
-/* Peak resident memory of the process so far, in kB. */
+/* Peak resident memory of the process so far, and current resident memory, in kB. */
 long bench_peak_rss_kb(void);
+long bench_current_rss_kb(void);
 
 #endif

@@ -197,6 +197,10 @@ mlpot_status mlpot_symmetry_niggli(const mlpot_structure *s, double symprec,
                                    mlpot_structure **out);
 mlpot_status mlpot_symmetry_delaunay(const mlpot_structure *s, double symprec,
                                      mlpot_structure **out);
+/* Averages forces ([n][3], may be NULL) and stress ([3][3], may be NULL) over the space group
+ * of s, so that a relaxation keeps the symmetry. */
+mlpot_status mlpot_symmetrize(const mlpot_structure *s, double symprec, double *forces,
+                              double *stress);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,8 @@ typedef struct {
 static const command commands[] = {
     {"info", cli_info, "describe structures: formula, cell, density, space group, neighbours"},
     {"convert", cli_convert, "convert structures between VASP POSCAR and extended XYZ"},
+    {"predict", cli_predict, "energy, forces and stress of structures with a potential"},
+    {"model", cli_model, "create (init) or describe (info) model files"},
 };
 
 static void print_help(FILE *fp) {

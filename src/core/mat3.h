@@ -7,11 +7,14 @@ static inline double mat3_det(const double m[9]) {
            m[2] * (m[3] * m[7] - m[4] * m[6]);
 }
 
-/* inv = m^-1; returns the determinant (inv is untouched when it is 0). */
+/* inv = m^-1; returns the determinant (inv is all zeros when it is 0). */
 static inline double mat3_inverse(const double m[9], double inv[9]) {
     double det = mat3_det(m);
-    if (det == 0.0)
+    if (det == 0.0) {
+        for (int k = 0; k < 9; k++)
+            inv[k] = 0.0;
         return 0.0;
+    }
     double r = 1.0 / det;
     inv[0] = (m[4] * m[8] - m[5] * m[7]) * r;
     inv[1] = (m[2] * m[7] - m[1] * m[8]) * r;

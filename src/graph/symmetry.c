@@ -239,3 +239,95 @@ mlpot_status mlpot_symmetry_delaunay(const mlpot_structure *s, double symprec,
                                      mlpot_structure **out) {
     return reduced_structure(s, 0, symprec, out);
 }
+
+/* Forces and stress averaged over the space group: F_sym(g i) = (1/|G|) sum_g R_g F_i and
+ * sigma_sym = (1/|G|) sum_g R_g sigma R_g^T, with R_g = A R A^-1 the Cartesian rotation of an
+ * operation (A: lattice vectors as columns). Either array may be NULL. */
+mlpot_status mlpot_symmetrize(const mlpot_structure *s, double symprec, double *forces,
+                              double *stress) {
+    int n_ops = 0;
+    int(*rot)[3][3] = NULL;
+    double(*tr)[3] = NULL;
+    mlpot_status st = symmetry_operations(s, symprec, &n_ops, &rot, &tr);
+    if (st)
+        return st;
+    int n = s->n_atoms;
+    double A[9], Ainv[9], inv[9];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            A[3 * i + j] = s->cell[3 * j + i];
+    mat3_inverse(A, Ainv);
+    mat3_inverse(s->cell, inv);
+    double(*frac)[3] = NULL;
+    double *fsum = NULL;
+    if ((st = mem_calloc(&frac, (size_t)n, sizeof *frac)) ||
+        (st = mem_calloc(&fsum, (size_t)n * 3, sizeof *fsum)))
+        goto done;
+    for (int i = 0; i < n; i++)
+        vec3_mat3(&s->positions[3 * i], inv, frac[i]);
+    double ssum[9] = {0};
+    for (int g = 0; g < n_ops; g++) {
+        double R[9], tmp[9], Rc[9];
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++)
+                R[3 * a + b] = rot[g][a][b];
+        mat3_mul(A, R, tmp);
+        mat3_mul(tmp, Ainv, Rc);
+        if (stress) {
+            double t2[9], RT[9];
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++)
+                    RT[3 * a + b] = Rc[3 * b + a];
+            mat3_mul(Rc, stress, tmp);
+            mat3_mul(tmp, RT, t2);
+            for (int k = 0; k < 9; k++)
+                ssum[k] += t2[k];
+        }
+        if (!forces)
+            continue;
+        for (int i = 0; i < n; i++) {
+            double x[3];
+            for (int a = 0; a < 3; a++)
+                x[a] = R[3 * a] * frac[i][0] + R[3 * a + 1] * frac[i][1] +
+                       R[3 * a + 2] * frac[i][2] + tr[g][a];
+            int best = -1;
+            double best_d = 0;
+            for (int j = 0; j < n; j++) {
+                if (s->numbers[j] != s->numbers[i])
+                    continue;
+                double d[3], c[3];
+                for (int a = 0; a < 3; a++) {
+                    d[a] = x[a] - frac[j][a];
+                    d[a] -= round(d[a]);
+                }
+                vec3_mat3(d, s->cell, c);
+                double dist = sqrt(vec3_dot(c, c));
+                if (best < 0 || dist < best_d) {
+                    best = j;
+                    best_d = dist;
+                }
+            }
+            if (best < 0 || best_d > 2 * symprec + 1e-8) {
+                st = error_set(MLPOT_ERR_SYMMETRY,
+                               "symmetry operation %d maps atom %d onto no atom (symprec %g)",
+                               g + 1, i + 1, symprec);
+                goto done;
+            }
+            const double *f = &forces[3 * i];
+            for (int a = 0; a < 3; a++)
+                fsum[3 * best + a] += Rc[3 * a] * f[0] + Rc[3 * a + 1] * f[1] + Rc[3 * a + 2] * f[2];
+        }
+    }
+    if (forces)
+        for (int k = 0; k < 3 * n; k++)
+            forces[k] = fsum[k] / n_ops;
+    if (stress)
+        for (int k = 0; k < 9; k++)
+            stress[k] = ssum[k] / n_ops;
+done:
+    free(frac);
+    free(fsum);
+    free(rot);
+    free(tr);
+    return st;
+}

@@ -82,7 +82,7 @@ mlpot_status mlpot_reader_open(mlpot_reader **out, const char *path,
                                const mlpot_read_options *options) {
     if (!out || !path)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_reader_open: NULL argument");
-    const format_entry *format;
+    const format_entry *format = NULL;
     mlpot_status st = find_format(path, options ? options->format : NULL, &format);
     if (st)
         return st;
@@ -172,7 +172,7 @@ mlpot_status mlpot_read_all(const char *path, const mlpot_read_options *options,
 mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char *format_name) {
     if (!out || !path)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_writer_open: NULL argument");
-    const format_entry *format;
+    const format_entry *format = NULL;
     mlpot_status st = find_format(path, format_name, &format);
     if (st)
         return st;

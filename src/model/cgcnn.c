@@ -4,8 +4,9 @@
  * h_i <- sp(h_i + sum_j m_ij / n_avg).
  *
  * The reverse sweep keeps memory at O(N F): per-edge values are recomputed, not stored. Every
- * loop is a gather: pass A runs over the edges an atom receives (its row), pass B over the
- * rows again for the neighbour side, using r_ji = r_ij, so no two threads write one place. */
+ * loop is a gather over an atom's row: for the edge i <- j it handles both directions, since
+ * z_ji = h_j W_self + h_i W_nbr + g(r) W_edge + b shares g(r) W_edge + b with z_ij; i gets
+ * dP_self from z_ij and dP_nbr from z_ji, and no two threads write one place. */
 #include <string.h>
 
 #include "model/calculator.h"
@@ -15,13 +16,13 @@
 
 /* scratch layout of a row of `deg` edges */
 typedef struct {
-    double *g, *dg, *u, *du, *z, *dz, *acc, *dagg;
+    double *g, *dg, *u, *du, *z, *dz, *acc, *dagg, *gw, *zr;
 } row_scratch;
 
 size_t cgcnn_scratch_size(const model_hparams *hp, int max_degree) {
     size_t deg = (size_t)(max_degree > 0 ? max_degree : 1);
     size_t F = (size_t)hp->n_features, K = (size_t)hp->n_basis;
-    return deg * (2 * K + 2 + 4 * F) + 2 * F;
+    return deg * (2 * K + 2 + 4 * F) + 2 * F + 4 * F;
 }
 
 static row_scratch scratch_layout(mlpot_calculator *c) {
@@ -38,6 +39,8 @@ static row_scratch scratch_layout(mlpot_calculator *c) {
     s.dz = s.z + deg * 2 * F;
     s.acc = s.dz + deg * 2 * F;
     s.dagg = s.acc + F;
+    s.gw = s.dagg + F;
+    s.zr = s.gw + 2 * F;
     return s;
 }
 
@@ -130,65 +133,57 @@ void cgcnn_backward(mlpot_calculator *c) {
         for (int i = 0; i < N; i++) {
             memset(dpre + (size_t)i * F, 0, (size_t)F * sizeof *dpre);
             softplus_backward(dpre + (size_t)i * F, c->dh + (size_t)i * F, pre + (size_t)i * F, F);
-            memset(c->d_node_a + (size_t)i * 2 * W, 0, (size_t)2 * W * sizeof *c->d_node_a);
         }
-        /* pass A: the edges atom i receives: dP_self[i] and dE/dr_ij */
+        /* the edges i <- j of row i, in both directions */
 #pragma omp parallel for schedule(static)
         for (int i = 0; i < N; i++) {
             row_scratch s = scratch_layout(c);
+            double *dP_self = c->d_node_a + (size_t)i * 2 * W, *dP_nbr = dP_self + W;
+            memset(dP_self, 0, (size_t)2 * W * sizeof *dP_self);
             int64_t e0 = g->row_start[i];
             int deg = (int)(g->row_start[i + 1] - e0);
             if (deg == 0)
                 continue;
             radial_row(hp, g->distance, NULL, e0, deg, &s, 1);
-            edge_preactivations(c, p, deg, NULL, i, g->neighbor + e0, 0, &s);
+            dense_forward(s.z, W, s.g, K, p->W_edge, p->b, deg, K, W); /* g W_edge + b */
             for (int f = 0; f < F; f++)
                 s.dagg[f] = dpre[(size_t)i * F + f] * inv_n;
-            memset(s.dz, 0, (size_t)deg * W * sizeof *s.dz);
-            double *dP_self = c->d_node_a + (size_t)i * 2 * W;
+            const double *Ps_i = c->node_a + (size_t)i * 2 * W, *Pn_i = Ps_i + W;
             for (int k = 0; k < deg; k++) {
-                const double *zk = s.z + (size_t)k * W;
-                double *dzk = s.dz + (size_t)k * W;
+                int j = g->neighbor[e0 + k];
+                const double *Ps_j = c->node_a + (size_t)j * 2 * W, *Pn_j = Ps_j + W;
+                double *zk = s.z + (size_t)k * W, *dz = s.dz;
+                /* z_ji (receiver j, neighbour i) and z_ij, both from the shared edge term */
+                for (int f = 0; f < W; f++) {
+                    s.zr[f] = zk[f] + Ps_j[f] + Pn_i[f];
+                    zk[f] += Ps_i[f] + Pn_j[f];
+                }
+                /* edge i <- j: dP_self[i], and the envelope's share of dE/dr */
                 double dm_du = 0;
                 for (int f = 0; f < F; f++) {
-                    s.acc[f] = s.u[k] * s.dagg[f];
-                    dm_du += s.dagg[f] * nn_sigmoid(zk[f]) * nn_softplus(zk[F + f]);
+                    double spc, sc;
+                    nn_softplus_sigmoid(zk[F + f], &spc, &sc);
+                    double sf = nn_sigmoid(zk[f]);
+                    dm_du += s.dagg[f] * sf * spc;
+                    double dm = s.u[k] * s.dagg[f];
+                    dz[f] = dm * sf * (1 - sf) * spc;
+                    dz[F + f] = dm * sf * sc;
+                    dP_self[f] += dz[f];
+                    dP_self[F + f] += dz[F + f];
                 }
-                gate_backward(dzk, s.acc, zk, F);
+                /* dE/dr_ij += du/dr (sum of the gate * dagg) + dz . (dg/dr W_edge) */
+                dense_forward(s.gw, W, s.dg + (size_t)k * K, K, p->W_edge, NULL, 1, K, W);
+                double dot = 0;
                 for (int f = 0; f < W; f++)
-                    dP_self[f] += dzk[f];
-                c->dEdr[e0 + k] += s.du[k] * dm_du;
-            }
-            /* dg = dz W_edge^T; dE/dr += dg . dg/dr */
-            memset(s.g, 0, (size_t)deg * K * sizeof *s.g);
-            dense_backward(s.g, K, NULL, NULL, s.dz, W, NULL, 0, p->W_edge, deg, K, W);
-            for (int k = 0; k < deg; k++)
-                c->dEdr[e0 + k] +=
-                    gaussian_basis_backward(s.g + (size_t)k * K, s.dg + (size_t)k * K, K);
-        }
-        /* pass B: atom j as the neighbour of the edges (i <- j): dP_nbr[j], gathered over
-         * j's own row (edge j <- i has the same length as i <- j). */
-#pragma omp parallel for schedule(static)
-        for (int j = 0; j < N; j++) {
-            row_scratch s = scratch_layout(c);
-            int64_t e0 = g->row_start[j];
-            int deg = (int)(g->row_start[j + 1] - e0);
-            if (deg == 0)
-                continue;
-            const int *senders = g->neighbor + e0; /* the receiving atoms i of (i <- j) */
-            radial_row(hp, g->distance, NULL, e0, deg, &s, 0);
-            edge_preactivations(c, p, deg, senders, 0, NULL, j, &s);
-            double *dP_nbr = c->d_node_a + (size_t)j * 2 * W + W;
-            for (int k = 0; k < deg; k++) {
-                int i = senders[k];
-                const double *zk = s.z + (size_t)k * W;
-                double *dzk = s.dz;
-                memset(dzk, 0, (size_t)W * sizeof *dzk);
+                    dot += dz[f] * s.gw[f];
+                c->dEdr[e0 + k] += s.du[k] * dm_du + dot;
+                /* edge j <- i: its neighbour is i, so it feeds dP_nbr[i] */
+                memset(dz, 0, (size_t)W * sizeof *dz);
                 for (int f = 0; f < F; f++)
-                    s.acc[f] = s.u[k] * dpre[(size_t)i * F + f] * inv_n;
-                gate_backward(dzk, s.acc, zk, F);
+                    s.acc[f] = s.u[k] * dpre[(size_t)j * F + f] * inv_n;
+                gate_backward(dz, s.acc, s.zr, F);
                 for (int f = 0; f < W; f++)
-                    dP_nbr[f] += dzk[f];
+                    dP_nbr[f] += dz[f];
             }
         }
         /* dh_in = dpre (the residual) + dP_self W_self^T + dP_nbr W_nbr^T */

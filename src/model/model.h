@@ -61,8 +61,8 @@ typedef struct {
     double *readout_W1, *readout_b1, *readout_W2, *readout_b2; /* [F,H] [H] [H,1] [1] */
 } model_views;
 
-/* A key/value attribute of the /training group (kept as text; numbers are written as text
- * too unless they came from a file as numbers, see model_file.c). */
+/* A key/value attribute of the /training group, kept as text (numbers read from a file are
+ * formatted as text and written back as strings, see model_file.c). */
 typedef struct {
     char *key;
     char *value;

@@ -39,8 +39,9 @@ void gate_forward(nn_real *m, const nn_real *z, int F) {
 
 void gate_backward(nn_real *dz, const nn_real *dm, const nn_real *z, int F) {
     for (int k = 0; k < F; k++) {
-        nn_real sf = nn_sigmoid(z[k]);
-        dz[k] += dm[k] * sf * (1 - sf) * nn_softplus(z[F + k]);
-        dz[F + k] += dm[k] * sf * nn_sigmoid(z[F + k]);
+        nn_real sf = nn_sigmoid(z[k]), spc, sc;
+        nn_softplus_sigmoid(z[F + k], &spc, &sc);
+        dz[k] += dm[k] * sf * (1 - sf) * spc;
+        dz[F + k] += dm[k] * sf * sc;
     }
 }

@@ -24,6 +24,13 @@ static inline nn_real nn_softplus(nn_real x) {
     return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
 }
 
+/* sp(x) and sigmoid(x) from one exponential */
+static inline void nn_softplus_sigmoid(nn_real x, nn_real *sp, nn_real *sig) {
+    nn_real e = exp(-fabs(x));
+    *sp = (x > 0 ? x : 0) + log1p(e);
+    *sig = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
 void softplus_forward(nn_real *y, const nn_real *x, int n);
 void softplus_backward(nn_real *dx, const nn_real *dy, const nn_real *x, int n);
 void shifted_softplus_forward(nn_real *y, const nn_real *x, int n);

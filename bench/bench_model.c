@@ -1,0 +1,103 @@
+/* bench_model.c — energy + forces + stress cost of the default cgcnn and megnet sizes
+ * (F = 64, L = 3, K = 32, H = 64, r_c = 5 Å; megnet E = 32, M = 64) on diamond Si and bcc Mo
+ * supercells from 8 to ~10^5 atoms, on 1 and 2 threads: µs/atom, GFLOP/s of the dense layers
+ * (counted below, per evaluation), and peak memory per atom.
+ * Usage: bench_model [cgcnn|megnet|all] [max_atoms]. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_common.h"
+#include "model/calculator.h"
+#include "model/model.h"
+
+static mlpot_model *default_model(model_arch arch, int z) {
+    model_hparams hp = {.arch = arch, .n_species = 1, .species = {z}, .cutoff = 5.0,
+                        .n_layers = 3, .n_features = 64, .n_basis = 32, .readout_hidden = 64,
+                        .n_edge_features = arch == MODEL_ARCH_MEGNET ? 32 : 0,
+                        .megnet_hidden = arch == MODEL_ARCH_MEGNET ? 64 : 0, .envelope_p = 6,
+                        .avg_neighbors = 30.0, .energy_scale = 1.0};
+    mlpot_model *m = NULL;
+    if (model_create(&hp, &m)) {
+        fprintf(stderr, "bench_model: %s\n", mlpot_last_error());
+        exit(1);
+    }
+    model_init_random(m, 1);
+    return m;
+}
+
+/* Multiply-adds of the dense layers x2, for one energy + forces + stress evaluation, as the
+ * code does them (forward, then the reverse sweep with its recomputations). */
+static double dense_flops(const model_hparams *hp, double N, double E) {
+    double F = hp->n_features, K = hp->n_basis, H = hp->readout_hidden, L = hp->n_layers;
+    double readout = N * 4 * F * H;
+    if (hp->arch == MODEL_ARCH_CGCNN) /* node terms 3x; g W_edge 2x and dg/dr W_edge 1x */
+        return readout + L * (N * 3 * 8 * F * F + E * 3 * 4 * K * F);
+    double Ed = hp->n_edge_features, M = hp->megnet_hidden;
+    double edge_mlp = 4 * M * Ed;                          /* one evaluation of the edge MLP */
+    double node_mlp = 2 * (F + Ed) * M + 2 * M * F;        /* one evaluation of the node MLP */
+    double per_layer = N * 3 * 4 * F * M                    /* Q node terms: fwd, bwd, dh */
+                       + E * (edge_mlp * 3 + 4 * M * Ed + 2 * M * Ed) /* fwd, A, B + backward */
+                       + N * (node_mlp * 3);
+    return readout + L * per_layer + E * 3 * 2 * K * Ed; /* edge encoder fwd + bwd */
+}
+
+static void run(model_arch arch, const char *name, int z, int m, int threads) {
+    long rss0 = bench_current_rss_kb();
+    mlpot_structure *s = bench_supercell(name, m);
+    mlpot_model *model = default_model(arch, z);
+    mlpot_calculator *c = NULL;
+    int n = mlpot_structure_n_atoms(s);
+    double *forces = malloc((size_t)n * 3 * sizeof *forces), stress[9];
+    omp_set_num_threads(threads);
+    mlpot_results r = {.forces = forces, .stress = stress};
+    if (mlpot_calculator_create(&c, model) || mlpot_calculator_compute(c, s, &r)) {
+        fprintf(stderr, "bench_model: %s\n", mlpot_last_error());
+        exit(1);
+    }
+    int reps = 0;
+    double t0 = bench_seconds(), t;
+    do {
+        mlpot_calculator_compute(c, s, &r);
+        reps++;
+        t = bench_seconds() - t0;
+    } while (t < 1.0 && reps < 1000);
+    double per_call = t / reps;
+    double flops = dense_flops(&model->hp, n, (double)c->n_edges);
+    long rss1 = bench_current_rss_kb();
+    printf("%-7s %-8s %8d %8d %12.2f %10.2f %12.1f\n", model_arch_name(arch), name, n, threads,
+           1e6 * per_call / n, flops / per_call * 1e-9,
+           (double)(rss1 - rss0) * 1.024 / n);
+    fflush(stdout);
+    mlpot_calculator_free(c);
+    mlpot_model_free(model);
+    free(forces);
+    mlpot_structure_free(s);
+}
+
+int main(int argc, char **argv) {
+    const char *which = argc > 1 ? argv[1] : "all";
+    int max_atoms = argc > 2 ? atoi(argv[2]) : 110000;
+    printf("energy + forces + stress, F=64 L=3 K=32 H=64 r_c=5 Å (megnet E=32 M=64)\n");
+    printf("%-7s %-8s %8s %8s %12s %10s %12s\n", "model", "crystal", "atoms", "threads",
+           "us/atom", "GFLOP/s", "kB/atom*");
+    const int si_sizes[] = {1, 2, 3, 5, 10, 15, 23};
+    const int mo_sizes[] = {2, 4, 8, 16, 30, 37};
+    for (int a = 0; a < 2; a++) {
+        model_arch arch = a == 0 ? MODEL_ARCH_CGCNN : MODEL_ARCH_MEGNET;
+        if (strcmp(which, "all") && strcmp(which, model_arch_name(arch)))
+            continue;
+        for (int threads = 1; threads <= 2; threads++) {
+            for (size_t k = 0; k < sizeof si_sizes / sizeof si_sizes[0]; k++)
+                if (8 * si_sizes[k] * si_sizes[k] * si_sizes[k] <= max_atoms)
+                    run(arch, "Si.vasp", 14, si_sizes[k], threads);
+            for (size_t k = 0; k < sizeof mo_sizes / sizeof mo_sizes[0]; k++)
+                if (2 * mo_sizes[k] * mo_sizes[k] * mo_sizes[k] <= max_atoms)
+                    run(arch, "Mo.vasp", 42, mo_sizes[k], threads);
+        }
+    }
+    printf("* resident memory of structure, graph, calculator workspace and results over the\n"
+           "  atoms (model parameters excluded), measured after the run\n");
+    return 0;
+}

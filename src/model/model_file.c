@@ -1,0 +1,933 @@
+/* model_file.c — the HDF5 model file of formats.md ("Model file (HDF5)", version 1): writing it
+ * through a temporary file that is renamed into place, and reading it back with every attribute
+ * and dataset validated, reporting the first problem with its path in the file. */
+#define _POSIX_C_SOURCE 200809L
+#include "model/model_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "core/elements.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "model/model.h"
+
+#define MODEL_FILE_FORMAT "mlpot-model"
+#define MODEL_FILE_VERSION 1
+#define MODEL_DEFAULT_ENVELOPE_P 6
+
+/* H5Pset_file_locking exists from 1.10.7 on the 1.10 branch and from 1.12.1 on. */
+#if (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 12, 0)) || H5_VERSION_GE(1, 12, 1)
+#define MODEL_FILE_HAVE_LOCKING_PROPERTY 1
+#endif
+
+/* ---- HDF5 errors: the library must never print, so automatic printing is switched off for the
+ * duration of a call; the innermost message of HDF5's error stack goes into ours instead. ---- */
+
+typedef struct {
+    H5E_auto2_t func;
+    void *client_data;
+} hdf5_error_handler;
+
+static void hdf5_silence(hdf5_error_handler *saved) {
+    saved->func = NULL;
+    saved->client_data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &saved->func, &saved->client_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void hdf5_restore(const hdf5_error_handler *saved) {
+    H5Eset_auto2(H5E_DEFAULT, saved->func, saved->client_data);
+}
+
+typedef struct {
+    char text[256];
+} hdf5_detail;
+
+static herr_t take_innermost_error(unsigned n, const H5E_error2_t *error, void *data) {
+    hdf5_detail *detail = data;
+    if (n == 0 && error->desc)
+        snprintf(detail->text, sizeof detail->text, "%s", error->desc);
+    return 0;
+}
+
+/* The most specific message of HDF5's current error stack, on one line. Must be called right
+ * after the failing call: the next HDF5 API call clears the stack. */
+static const char *hdf5_error_detail(hdf5_detail *detail) {
+    detail->text[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost_error, detail);
+    for (char *c = detail->text; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    if (!detail->text[0])
+        snprintf(detail->text, sizeof detail->text, "HDF5 library error");
+    return detail->text;
+}
+
+/* A file access property list that closes every object with the file (so that nothing is left
+ * open on an error path) and tolerates file systems without locking. */
+static hid_t file_access_properties(void) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0)
+        return fapl;
+    if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+#ifdef MODEL_FILE_HAVE_LOCKING_PROPERTY
+    H5Pset_file_locking(fapl, 1, 1);
+#endif
+    return fapl;
+}
+
+/* "[i]" or "[i, j]" for the flat index of a tensor element. */
+static void format_tensor_index(const model_tensor *t, size_t flat, char *buf, size_t size) {
+    if (t->ndim == 2)
+        snprintf(buf, size, "[%zu, %zu]", flat / (size_t)t->shape[1],
+                 flat % (size_t)t->shape[1]);
+    else
+        snprintf(buf, size, "[%zu]", flat);
+}
+
+/* Index of the first NaN or infinity of x[0..n-1], or n when all are finite. */
+static size_t first_non_finite(const double *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return i;
+    return n;
+}
+
+/* =============================================================================================
+ * Writing
+ * =========================================================================================== */
+
+typedef struct {
+    const char *path;   /* the target file, for messages */
+    hid_t file;
+    hid_t link_props;   /* creates intermediate groups ("/layers/0/edge") */
+    hid_t string_type;  /* variable-length UTF-8, as h5py writes str */
+    hid_t scalar_space;
+} model_writer;
+
+static mlpot_status write_failed(const model_writer *w, const char *what) {
+    hdf5_detail detail;
+    return error_set(MLPOT_ERR_IO, "%s: cannot write %s: %s", w->path, what,
+                     hdf5_error_detail(&detail));
+}
+
+/* Attribute `name` of `loc` (`where` names loc in messages, "" for the root) holding `count`
+ * values (count 0: a scalar) of file type `file_type`, written from memory type `mem_type`. */
+static mlpot_status write_attribute(const model_writer *w, hid_t loc, const char *where,
+                                    const char *name, hid_t file_type, hid_t mem_type,
+                                    size_t count, const void *data) {
+    char what[160];
+    snprintf(what, sizeof what, "attribute '%s'%s%s", name, where[0] ? " of " : "", where);
+    hid_t space = w->scalar_space;
+    if (count > 0) {
+        hsize_t dims[1] = {count};
+        if ((space = H5Screate_simple(1, dims, NULL)) < 0)
+            return write_failed(w, what);
+    }
+    mlpot_status st = MLPOT_OK;
+    hid_t attr = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0 || H5Awrite(attr, mem_type, data) < 0)
+        st = write_failed(w, what);
+    if (attr >= 0 && H5Aclose(attr) < 0 && !st)
+        st = write_failed(w, what);
+    if (space != w->scalar_space)
+        H5Sclose(space);
+    return st;
+}
+
+static mlpot_status write_string(const model_writer *w, hid_t loc, const char *where,
+                                 const char *name, const char *value) {
+    return write_attribute(w, loc, where, name, w->string_type, w->string_type, 0, &value);
+}
+
+static mlpot_status write_int32(const model_writer *w, const char *name, int value) {
+    return write_attribute(w, w->file, "", name, H5T_STD_I32LE, H5T_NATIVE_INT, 0, &value);
+}
+
+static mlpot_status write_float64(const model_writer *w, const char *name, double value) {
+    return write_attribute(w, w->file, "", name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &value);
+}
+
+static mlpot_status write_root_attributes(const model_writer *w, const mlpot_model *m) {
+    const model_hparams *hp = &m->hp;
+    mlpot_status st;
+    if ((st = write_string(w, w->file, "", "format", MODEL_FILE_FORMAT)) ||
+        (st = write_int32(w, "version", MODEL_FILE_VERSION)) ||
+        (st = write_string(w, w->file, "", "architecture", model_arch_name(hp->arch))) ||
+        (st = write_attribute(w, w->file, "", "species", H5T_STD_I32LE, H5T_NATIVE_INT,
+                              (size_t)hp->n_species, hp->species)) ||
+        (st = write_float64(w, "cutoff", hp->cutoff)) ||
+        (st = write_int32(w, "n_layers", hp->n_layers)) ||
+        (st = write_int32(w, "n_features", hp->n_features)))
+        return st;
+    if (hp->arch == MODEL_ARCH_MEGNET &&
+        ((st = write_int32(w, "n_edge_features", hp->n_edge_features)) ||
+         (st = write_int32(w, "megnet_hidden", hp->megnet_hidden))))
+        return st;
+    if ((st = write_int32(w, "n_basis", hp->n_basis)) ||
+        (st = write_string(w, w->file, "", "basis", "gaussian")) ||
+        (st = write_string(w, w->file, "", "envelope", "polynomial")) ||
+        (st = write_int32(w, "envelope_p", hp->envelope_p)) ||
+        (st = write_float64(w, "avg_neighbors", hp->avg_neighbors)) ||
+        (st = write_int32(w, "readout_hidden", hp->readout_hidden)) ||
+        (st = write_float64(w, "energy_scale", hp->energy_scale)) ||
+        (st = write_float64(w, "energy_shift", hp->energy_shift)))
+        return st;
+    if (m->description && m->description[0])
+        return write_string(w, w->file, "", "description", m->description);
+    return MLPOT_OK;
+}
+
+/* One tensor as a float64 dataset at its path, with the tensor's rank and shape. */
+static mlpot_status write_tensor(const model_writer *w, const model_tensor *t,
+                                 const double *values) {
+    hsize_t dims[2] = {(hsize_t)t->shape[0], (hsize_t)t->shape[1]};
+    hid_t space = H5Screate_simple(t->ndim, dims, NULL);
+    if (space < 0)
+        return write_failed(w, t->name);
+    mlpot_status st = MLPOT_OK;
+    hid_t ds = H5Dcreate2(w->file, t->name, H5T_IEEE_F64LE, space, w->link_props, H5P_DEFAULT,
+                          H5P_DEFAULT);
+    if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0)
+        st = write_failed(w, t->name);
+    if (ds >= 0 && H5Dclose(ds) < 0 && !st)
+        st = write_failed(w, t->name);
+    H5Sclose(space);
+    return st;
+}
+
+/* The /training group, tracking the creation order of its attributes so that readers (mlpot
+ * and h5py) list them in the order they were set. */
+static mlpot_status write_training(const model_writer *w, const mlpot_model *m) {
+    hid_t props = H5Pcreate(H5P_GROUP_CREATE);
+    if (props < 0 ||
+        H5Pset_attr_creation_order(props, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0) {
+        mlpot_status st = write_failed(w, "group /training");
+        if (props >= 0)
+            H5Pclose(props);
+        return st;
+    }
+    hid_t group = H5Gcreate2(w->file, "/training", H5P_DEFAULT, props, H5P_DEFAULT);
+    mlpot_status st = group < 0 ? write_failed(w, "group /training") : MLPOT_OK;
+    H5Pclose(props);
+    for (int k = 0; !st && k < m->n_training; k++)
+        st = write_string(w, group, "/training", m->training[k].key, m->training[k].value);
+    if (group >= 0 && H5Gclose(group) < 0 && !st)
+        st = write_failed(w, "group /training");
+    return st;
+}
+
+/* Writes the whole model into a new HDF5 file at tmp_path (messages name `path`). */
+static mlpot_status write_model_file(const mlpot_model *m, const char *path,
+                                     const char *tmp_path) {
+    model_writer w = {path, -1, -1, -1, -1};
+    mlpot_status st = MLPOT_OK;
+    hid_t fapl = file_access_properties();
+    if (fapl < 0)
+        return write_failed(&w, "the file");
+    w.file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (w.file < 0)
+        st = write_failed(&w, "the file");
+    H5Pclose(fapl);
+    if (!st) {
+        w.link_props = H5Pcreate(H5P_LINK_CREATE);
+        w.string_type = H5Tcopy(H5T_C_S1);
+        w.scalar_space = H5Screate(H5S_SCALAR);
+        if (w.link_props < 0 || w.string_type < 0 || w.scalar_space < 0 ||
+            H5Pset_create_intermediate_group(w.link_props, 1) < 0 ||
+            H5Tset_size(w.string_type, H5T_VARIABLE) < 0 ||
+            H5Tset_cset(w.string_type, H5T_CSET_UTF8) < 0)
+            st = write_failed(&w, "the file");
+    }
+    if (!st)
+        st = write_root_attributes(&w, m);
+    for (int k = 0; !st && k < m->n_tensors; k++)
+        st = write_tensor(&w, &m->tensors[k], m->params + m->tensors[k].offset);
+    if (!st)
+        st = write_training(&w, m);
+    if (w.scalar_space >= 0)
+        H5Sclose(w.scalar_space);
+    if (w.string_type >= 0)
+        H5Tclose(w.string_type);
+    if (w.link_props >= 0)
+        H5Pclose(w.link_props);
+    if (w.file >= 0 && H5Fclose(w.file) < 0 && !st)
+        st = write_failed(&w, "the file");
+    return st;
+}
+
+/* Creates an empty file with a new name ".mlpot-tmp-<pid>-<n>-<name>" beside `path`, so that
+ * rename() is atomic; open() with O_EXCL rather than mkstemp() so that the file gets the
+ * user's umask, not mode 0600. */
+static mlpot_status create_temporary_file(const char *path, char **tmp_out) {
+    size_t size = strlen(path) + 64;
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path) + 1 : 0;
+    char *tmp = NULL;
+    mlpot_status st = mem_calloc(&tmp, size, 1);
+    if (st)
+        return st;
+    int fd = -1;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        snprintf(tmp, size, "%.*s.mlpot-tmp-%ld-%d-%s", dir_len, path, (long)getpid(), attempt,
+                 path + dir_len);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        st = error_set(MLPOT_ERR_IO, "%s: cannot create a temporary file: %s", path,
+                       strerror(errno));
+        free(tmp);
+        return st;
+    }
+    close(fd);
+    *tmp_out = tmp;
+    return MLPOT_OK;
+}
+
+/* HDF5 does not fsync; do it before the rename so that a crash cannot leave a truncated file
+ * under the final name. */
+static mlpot_status sync_file(const char *path, const char *tmp_path) {
+    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        mlpot_status st = error_set(MLPOT_ERR_IO, "%s: cannot flush the written file: %s", path,
+                                    strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return st;
+    }
+    close(fd);
+    return MLPOT_OK;
+}
+
+mlpot_status model_file_write(const mlpot_model *m, const char *path) {
+    if (!m || !path || !path[0])
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "model_file_write: NULL argument");
+    /* A file mlpot would refuse to read back is not worth writing. */
+    for (int k = 0; k < m->n_tensors; k++) {
+        const model_tensor *t = &m->tensors[k];
+        size_t bad = first_non_finite(m->params + t->offset, t->size);
+        if (bad < t->size) {
+            char index[64];
+            format_tensor_index(t, bad, index, sizeof index);
+            return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                             "%s: %s: non-finite value at index %s; not writing the model",
+                             path, t->name, index);
+        }
+    }
+    char *tmp_path = NULL;
+    mlpot_status st = create_temporary_file(path, &tmp_path);
+    if (st)
+        return st;
+    hdf5_error_handler saved;
+    hdf5_silence(&saved);
+    st = write_model_file(m, path, tmp_path);
+    hdf5_restore(&saved);
+    if (!st)
+        st = sync_file(path, tmp_path);
+    if (!st && rename(tmp_path, path) != 0)
+        st = error_set(MLPOT_ERR_IO, "%s: cannot rename the temporary file: %s", path,
+                       strerror(errno));
+    if (st)
+        remove(tmp_path);
+    free(tmp_path);
+    return st;
+}
+
+/* =============================================================================================
+ * Reading
+ * =========================================================================================== */
+
+typedef struct {
+    const char *path;
+    hid_t file;
+} model_reader;
+
+/* The values of one attribute, whatever its width or string kind. */
+typedef struct {
+    int present;
+    H5T_class_t type_class; /* only strings, integers and floats are read */
+    int rank;
+    size_t count;           /* number of elements (1 for a scalar) */
+    char **strings;         /* [count] for strings */
+    long long *integers;    /* [count] for integers */
+    double *reals;          /* [count] for floats */
+} attribute_value;
+
+static void attribute_value_free(attribute_value *v) {
+    if (v->strings)
+        for (size_t k = 0; k < v->count; k++)
+            free(v->strings[k]);
+    free(v->strings);
+    free(v->integers);
+    free(v->reals);
+    memset(v, 0, sizeof *v);
+}
+
+static const char *type_class_description(H5T_class_t type_class) {
+    switch (type_class) {
+    case H5T_STRING: return "a string";
+    case H5T_INTEGER: return "an integer";
+    case H5T_FLOAT: return "a floating-point number";
+    case H5T_ENUM: return "an enumeration (boolean?)";
+    case H5T_COMPOUND: return "a compound value";
+    case H5T_ARRAY: return "an array type";
+    default: return "an unsupported type";
+    }
+}
+
+/* "attribute 'x'" or "attribute 'x' of /training". */
+static void attribute_label(const char *where, const char *name, char *buf, size_t size) {
+    snprintf(buf, size, "attribute '%s'%s%s", name, where[0] ? " of " : "", where);
+}
+
+static mlpot_status read_failed(const model_reader *r, const char *what) {
+    hdf5_detail detail;
+    return error_set(MLPOT_ERR_PARSE, "%s: %s: cannot read: %s", r->path, what,
+                     hdf5_error_detail(&detail));
+}
+
+/* Reads the count strings of a string attribute, fixed-length (any padding) or variable-length,
+ * in the attribute's own character set. */
+static mlpot_status read_strings(const model_reader *r, hid_t attr, hid_t file_type,
+                                 const char *label, attribute_value *v) {
+    mlpot_status st = mem_calloc(&v->strings, v->count, sizeof *v->strings);
+    if (st)
+        return st;
+    hid_t mem_type = H5Tcopy(H5T_C_S1);
+    if (mem_type < 0 || H5Tset_cset(mem_type, H5Tget_cset(file_type)) < 0) {
+        st = read_failed(r, label);
+    } else if (H5Tis_variable_str(file_type) > 0) {
+        char **pointers = NULL;
+        if (!(st = mem_calloc(&pointers, v->count, sizeof *pointers))) {
+            if (H5Tset_size(mem_type, H5T_VARIABLE) < 0 ||
+                H5Aread(attr, mem_type, pointers) < 0)
+                st = read_failed(r, label);
+            for (size_t k = 0; k < v->count; k++) {
+                if (!st)
+                    st = mem_strdup(&v->strings[k], pointers[k] ? pointers[k] : "");
+                if (pointers[k])
+                    H5free_memory(pointers[k]);
+            }
+            free(pointers);
+        }
+    } else {
+        /* Fixed length: read NUL-padded (HDF5 strips space padding), then cut at the first NUL. */
+        size_t width = H5Tget_size(file_type);
+        char *buffer = NULL;
+        if (width == 0 || H5Tset_size(mem_type, width) < 0 ||
+            H5Tset_strpad(mem_type, H5T_STR_NULLPAD) < 0) {
+            st = read_failed(r, label);
+        } else if (!(st = mem_calloc(&buffer, v->count, width))) {
+            if (H5Aread(attr, mem_type, buffer) < 0)
+                st = read_failed(r, label);
+            for (size_t k = 0; !st && k < v->count; k++) {
+                size_t n = strnlen(buffer + k * width, width);
+                if (!(st = mem_calloc(&v->strings[k], n + 1, 1)))
+                    memcpy(v->strings[k], buffer + k * width, n);
+            }
+            free(buffer);
+        }
+    }
+    if (mem_type >= 0)
+        H5Tclose(mem_type);
+    return st;
+}
+
+/* Reads attribute `name` of `loc`; v->present = 0 when it does not exist. Attributes of other
+ * type classes than string, integer and float are reported present with no values. */
+static mlpot_status read_attribute(const model_reader *r, hid_t loc, const char *where,
+                                   const char *name, attribute_value *v) {
+    memset(v, 0, sizeof *v);
+    char label[160];
+    attribute_label(where, name, label, sizeof label);
+    htri_t exists = H5Aexists(loc, name);
+    if (exists < 0)
+        return read_failed(r, label);
+    if (!exists)
+        return MLPOT_OK;
+    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
+    if (attr < 0)
+        return read_failed(r, label);
+    mlpot_status st = MLPOT_OK;
+    hid_t file_type = H5Aget_type(attr);
+    hid_t space = H5Aget_space(attr);
+    hssize_t count = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    if (file_type < 0 || count < 0 || rank < 0) {
+        st = read_failed(r, label);
+    } else {
+        v->present = 1;
+        v->type_class = H5Tget_class(file_type);
+        v->rank = rank;
+        v->count = (size_t)count;
+        if (v->count == 0) {
+            /* an empty (null-dataspace) attribute: nothing to read */
+        } else if (v->type_class == H5T_STRING) {
+            st = read_strings(r, attr, file_type, label, v);
+        } else if (v->type_class == H5T_INTEGER) {
+            if (!(st = mem_calloc(&v->integers, v->count, sizeof *v->integers)) &&
+                H5Aread(attr, H5T_NATIVE_LLONG, v->integers) < 0)
+                st = read_failed(r, label);
+        } else if (v->type_class == H5T_FLOAT) {
+            if (!(st = mem_calloc(&v->reals, v->count, sizeof *v->reals)) &&
+                H5Aread(attr, H5T_NATIVE_DOUBLE, v->reals) < 0)
+                st = read_failed(r, label);
+        }
+    }
+    if (space >= 0)
+        H5Sclose(space);
+    if (file_type >= 0)
+        H5Tclose(file_type);
+    H5Aclose(attr);
+    if (st)
+        attribute_value_free(v);
+    return st;
+}
+
+/* Checks that a root attribute is present (when required), of the expected kind (a string, an
+ * integer, or a number: float or integer) and holds one value. Returns 0 when it is absent. */
+typedef enum { VALUE_STRING, VALUE_INTEGER, VALUE_NUMBER } value_kind;
+
+static mlpot_status read_root_value(const model_reader *r, const char *name, value_kind kind,
+                                    int required, attribute_value *v) {
+    mlpot_status st = read_attribute(r, r->file, "", name, v);
+    if (st)
+        return st;
+    if (!v->present) {
+        if (required)
+            return error_set(MLPOT_ERR_PARSE, "%s: attribute '%s' is missing", r->path, name);
+        return MLPOT_OK;
+    }
+    int kind_ok = kind == VALUE_STRING    ? v->type_class == H5T_STRING
+                  : kind == VALUE_INTEGER ? v->type_class == H5T_INTEGER
+                                          : (v->type_class == H5T_INTEGER ||
+                                             v->type_class == H5T_FLOAT);
+    static const char *expected[] = {"a string", "an integer", "a number"};
+    if (!kind_ok)
+        st = error_set(MLPOT_ERR_PARSE, "%s: attribute '%s': expected %s, found %s", r->path,
+                       name, expected[kind], type_class_description(v->type_class));
+    else if (v->count != 1)
+        st = error_set(MLPOT_ERR_PARSE, "%s: attribute '%s': expected one value, found %zu",
+                       r->path, name, v->count);
+    if (st)
+        attribute_value_free(v);
+    return st;
+}
+
+/* A string attribute: *out = NULL when absent and not required. */
+static mlpot_status read_root_string(const model_reader *r, const char *name, int required,
+                                     char **out) {
+    attribute_value v;
+    *out = NULL;
+    mlpot_status st = read_root_value(r, name, VALUE_STRING, required, &v);
+    if (st || !v.present)
+        return st;
+    *out = v.strings[0];
+    v.strings[0] = NULL;
+    attribute_value_free(&v);
+    return MLPOT_OK;
+}
+
+/* An integer attribute of any width; *out keeps its value when absent and not required. */
+static mlpot_status read_root_int(const model_reader *r, const char *name, int required,
+                                  int *out) {
+    attribute_value v;
+    mlpot_status st = read_root_value(r, name, VALUE_INTEGER, required, &v);
+    if (st || !v.present)
+        return st;
+    long long value = v.integers[0];
+    attribute_value_free(&v);
+    if (value < INT_MIN || value > INT_MAX)
+        return error_set(MLPOT_ERR_PARSE, "%s: attribute '%s' = %lld is out of range", r->path,
+                         name, value);
+    *out = (int)value;
+    return MLPOT_OK;
+}
+
+/* A required number, float or integer, as double. */
+static mlpot_status read_root_double(const model_reader *r, const char *name, double *out) {
+    attribute_value v;
+    mlpot_status st = read_root_value(r, name, VALUE_NUMBER, 1, &v);
+    if (st)
+        return st;
+    *out = v.type_class == H5T_FLOAT ? v.reals[0] : (double)v.integers[0];
+    attribute_value_free(&v);
+    return MLPOT_OK;
+}
+
+/* An optional string attribute that, when present, must equal `expected`. */
+static mlpot_status check_root_string(const model_reader *r, const char *name,
+                                      const char *expected) {
+    char *text = NULL;
+    mlpot_status st = read_root_string(r, name, 0, &text);
+    if (!st && text && strcmp(text, expected) != 0)
+        st = error_set(MLPOT_ERR_PARSE, "%s: attribute '%s': expected \"%s\", found \"%s\"",
+                       r->path, name, expected, text);
+    free(text);
+    return st;
+}
+
+static mlpot_status read_format_and_version(const model_reader *r) {
+    char *format = NULL;
+    mlpot_status st = read_root_string(r, "format", 1, &format);
+    if (st)
+        return st;
+    if (strcmp(format, MODEL_FILE_FORMAT) != 0)
+        st = error_set(MLPOT_ERR_PARSE, "%s: attribute 'format': expected \"%s\", found \"%s\"",
+                       r->path, MODEL_FILE_FORMAT, format);
+    free(format);
+    int version = 0;
+    if (st || (st = read_root_int(r, "version", 1, &version)))
+        return st;
+    if (version != MODEL_FILE_VERSION)
+        return error_set(MLPOT_ERR_UNSUPPORTED,
+                         "%s: version %d is not supported by this mlpot (it reads version %d)",
+                         r->path, version, MODEL_FILE_VERSION);
+    return MLPOT_OK;
+}
+
+static mlpot_status read_architecture(const model_reader *r, model_arch *arch) {
+    char *name = NULL;
+    mlpot_status st = read_root_string(r, "architecture", 1, &name);
+    if (st)
+        return st;
+    if (!strcmp(name, "cgcnn"))
+        *arch = MODEL_ARCH_CGCNN;
+    else if (!strcmp(name, "megnet"))
+        *arch = MODEL_ARCH_MEGNET;
+    else if (!strcmp(name, "m3gnet"))
+        st = error_set(MLPOT_ERR_UNSUPPORTED,
+                       "%s: architecture \"m3gnet\" needs model file version 2 (this mlpot reads "
+                       "version %d)",
+                       r->path, MODEL_FILE_VERSION);
+    else
+        st = error_set(MLPOT_ERR_PARSE,
+                       "%s: attribute 'architecture': expected \"cgcnn\" or \"megnet\", found "
+                       "\"%s\"",
+                       r->path, name);
+    free(name);
+    return st;
+}
+
+static mlpot_status read_species(const model_reader *r, model_hparams *hp) {
+    attribute_value v;
+    mlpot_status st = read_attribute(r, r->file, "", "species", &v);
+    if (st)
+        return st;
+    if (!v.present)
+        st = error_set(MLPOT_ERR_PARSE, "%s: attribute 'species' is missing", r->path);
+    else if (v.type_class != H5T_INTEGER)
+        st = error_set(MLPOT_ERR_PARSE, "%s: attribute 'species': expected integers, found %s",
+                       r->path, type_class_description(v.type_class));
+    else if (v.rank > 1)
+        st = error_set(MLPOT_ERR_PARSE,
+                       "%s: attribute 'species': expected a 1-D array, found rank %d", r->path,
+                       v.rank);
+    else if (v.count < 1 || v.count > MODEL_MAX_SPECIES)
+        st = error_set(MLPOT_ERR_PARSE,
+                       "%s: attribute 'species': expected 1..%d atomic numbers, found %zu",
+                       r->path, MODEL_MAX_SPECIES, v.count);
+    for (size_t s = 0; !st && s < v.count; s++) {
+        long long z = v.integers[s];
+        if (z < 1 || z > ELEMENT_MAX_Z)
+            st = error_set(MLPOT_ERR_PARSE,
+                           "%s: attribute 'species': atomic number %lld at index %zu is out of "
+                           "range 1..%d",
+                           r->path, z, s, ELEMENT_MAX_Z);
+        else if (s > 0 && z <= v.integers[s - 1])
+            st = error_set(MLPOT_ERR_PARSE,
+                           "%s: attribute 'species': expected ascending atomic numbers, found "
+                           "%lld after %lld",
+                           r->path, z, v.integers[s - 1]);
+        else
+            hp->species[s] = (int)z;
+    }
+    if (!st)
+        hp->n_species = (int)v.count;
+    attribute_value_free(&v);
+    return st;
+}
+
+/* Every root attribute, in the order of formats.md, then the common range checks. */
+static mlpot_status read_hparams(const model_reader *r, model_hparams *hp) {
+    memset(hp, 0, sizeof *hp);
+    hp->envelope_p = MODEL_DEFAULT_ENVELOPE_P;
+    mlpot_status st;
+    if ((st = read_format_and_version(r)) || (st = read_architecture(r, &hp->arch)) ||
+        (st = read_species(r, hp)) || (st = read_root_double(r, "cutoff", &hp->cutoff)) ||
+        (st = read_root_int(r, "n_layers", 1, &hp->n_layers)) ||
+        (st = read_root_int(r, "n_features", 1, &hp->n_features)))
+        return st;
+    if (hp->arch == MODEL_ARCH_MEGNET &&
+        ((st = read_root_int(r, "n_edge_features", 1, &hp->n_edge_features)) ||
+         (st = read_root_int(r, "megnet_hidden", 1, &hp->megnet_hidden))))
+        return st;
+    /* `basis` and `envelope` are required by formats.md but have one legal value each, so a
+     * file without them is read with those values. */
+    if ((st = read_root_int(r, "n_basis", 1, &hp->n_basis)) ||
+        (st = check_root_string(r, "basis", "gaussian")) ||
+        (st = check_root_string(r, "envelope", "polynomial")) ||
+        (st = read_root_int(r, "envelope_p", 0, &hp->envelope_p)) ||
+        (st = read_root_double(r, "avg_neighbors", &hp->avg_neighbors)) ||
+        (st = read_root_int(r, "readout_hidden", 1, &hp->readout_hidden)) ||
+        (st = read_root_double(r, "energy_scale", &hp->energy_scale)) ||
+        (st = read_root_double(r, "energy_shift", &hp->energy_shift)))
+        return st;
+    if (model_hparams_validate(hp, r->path))
+        return MLPOT_ERR_PARSE; /* the message names the file and the attribute */
+    return MLPOT_OK;
+}
+
+/* Whether every link along an absolute path exists (H5Lexists fails, rather than answering no,
+ * when an intermediate group is missing). */
+static int path_exists(hid_t file, const char *path) {
+    char prefix[sizeof ((model_tensor *)0)->name];
+    size_t n = strlen(path);
+    if (n >= sizeof prefix)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if (k < n && path[k] != '/')
+            continue;
+        memcpy(prefix, path, k);
+        prefix[k] = '\0';
+        if (H5Lexists(file, prefix, H5P_DEFAULT) <= 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* "[64, 128]" */
+static void format_shape(int rank, const hsize_t *dims, char *buf, size_t size) {
+    size_t used = (size_t)snprintf(buf, size, "[");
+    for (int d = 0; d < rank && used < size; d++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%llu", d ? ", " : "",
+                                 (unsigned long long)dims[d]);
+    if (used < size)
+        snprintf(buf + used, size - used, "]");
+}
+
+/* Reads one tensor: the dataset must exist, hold numbers, have exactly the tensor's rank and
+ * shape, and be finite. */
+static mlpot_status read_tensor(const model_reader *r, const model_tensor *t, double *values) {
+    if (!path_exists(r->file, t->name))
+        return error_set(MLPOT_ERR_PARSE, "%s: %s: dataset is missing", r->path, t->name);
+    hid_t ds = H5Dopen2(r->file, t->name, H5P_DEFAULT);
+    if (ds < 0)
+        return error_set(MLPOT_ERR_PARSE, "%s: %s: expected a dataset, found another object",
+                         r->path, t->name);
+    mlpot_status st = MLPOT_OK;
+    hid_t file_type = H5Dget_type(ds);
+    hid_t space = H5Dget_space(ds);
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    hsize_t dims[H5S_MAX_RANK];
+    H5T_class_t type_class = file_type >= 0 ? H5Tget_class(file_type) : H5T_NO_CLASS;
+    if (file_type < 0 || rank < 0 || H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
+        st = read_failed(r, t->name);
+    } else if (type_class != H5T_FLOAT && type_class != H5T_INTEGER) {
+        st = error_set(MLPOT_ERR_PARSE, "%s: %s: expected float64 values, found %s", r->path,
+                       t->name, type_class_description(type_class));
+    } else {
+        hsize_t expected[2] = {(hsize_t)t->shape[0], (hsize_t)t->shape[1]};
+        int same = rank == t->ndim;
+        for (int d = 0; same && d < rank; d++)
+            same = dims[d] == expected[d];
+        if (!same) {
+            char want[64], found[64 + 24 * H5S_MAX_RANK];
+            format_shape(t->ndim, expected, want, sizeof want);
+            format_shape(rank, dims, found, sizeof found);
+            st = error_set(MLPOT_ERR_PARSE, "%s: %s: expected shape %s, found %s", r->path,
+                           t->name, want, found);
+        } else if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0) {
+            st = read_failed(r, t->name);
+        }
+    }
+    if (space >= 0)
+        H5Sclose(space);
+    if (file_type >= 0)
+        H5Tclose(file_type);
+    H5Dclose(ds);
+    if (st)
+        return st;
+    size_t bad = first_non_finite(values, t->size);
+    if (bad < t->size) {
+        char index[64];
+        format_tensor_index(t, bad, index, sizeof index);
+        return error_set(MLPOT_ERR_PARSE, "%s: %s: non-finite value at index %s", r->path,
+                         t->name, index);
+    }
+    return MLPOT_OK;
+}
+
+/* Text of an attribute's values: strings as they are, numbers with %lld or %.17g, several
+ * values separated by spaces. */
+static mlpot_status attribute_text(const attribute_value *v, char **out) {
+    size_t capacity = 0, used = 0;
+    char *text = NULL;
+    mlpot_status st = mem_reserve(&text, &capacity, 1, 1);
+    if (st)
+        return st;
+    text[0] = '\0';
+    for (size_t k = 0; k < v->count; k++) {
+        char number[40];
+        const char *piece = number;
+        if (v->type_class == H5T_STRING)
+            piece = v->strings[k];
+        else if (v->type_class == H5T_INTEGER)
+            snprintf(number, sizeof number, "%lld", v->integers[k]);
+        else
+            snprintf(number, sizeof number, "%.17g", v->reals[k]);
+        size_t n = strlen(piece) + (k > 0);
+        if ((st = mem_reserve(&text, &capacity, used + n + 1, 1))) {
+            free(text);
+            return st;
+        }
+        snprintf(text + used, capacity - used, "%s%s", k > 0 ? " " : "", piece);
+        used += n;
+    }
+    *out = text;
+    return MLPOT_OK;
+}
+
+typedef struct {
+    const model_reader *reader;
+    hid_t group;
+    mlpot_model *model;
+    mlpot_status status;
+} training_visit;
+
+/* H5Aiterate2 callback: one /training attribute into the model, as text. Attributes of types
+ * mlpot does not know are skipped (formats.md: readers ignore what they do not know). */
+static herr_t visit_training_attribute(hid_t group, const char *name, const H5A_info_t *info,
+                                       void *data) {
+    training_visit *visit = data;
+    attribute_value v;
+    (void)info;
+    (void)group;
+    if ((visit->status = read_attribute(visit->reader, visit->group, "/training", name, &v)))
+        return -1;
+    if (v.type_class == H5T_STRING || v.type_class == H5T_INTEGER || v.type_class == H5T_FLOAT) {
+        char *text = NULL;
+        if (!(visit->status = attribute_text(&v, &text)))
+            visit->status = model_set_training_attribute(visit->model, name, text);
+        free(text);
+    }
+    attribute_value_free(&v);
+    return visit->status ? -1 : 0;
+}
+
+/* The /training group's attributes, in creation order when the file tracks it. */
+static mlpot_status read_training(const model_reader *r, mlpot_model *m) {
+    if (!path_exists(r->file, "/training"))
+        return MLPOT_OK;
+    hid_t group = H5Gopen2(r->file, "/training", H5P_DEFAULT);
+    if (group < 0)
+        return MLPOT_OK; /* not a group: something this version does not know */
+    H5_index_t order = H5_INDEX_NAME;
+    hid_t props = H5Gget_create_plist(group);
+    unsigned flags = 0;
+    if (props >= 0 && H5Pget_attr_creation_order(props, &flags) >= 0 &&
+        (flags & H5P_CRT_ORDER_INDEXED))
+        order = H5_INDEX_CRT_ORDER;
+    if (props >= 0)
+        H5Pclose(props);
+    training_visit visit = {r, group, m, MLPOT_OK};
+    hsize_t position = 0;
+    herr_t result =
+        H5Aiterate2(group, order, H5_ITER_INC, &position, visit_training_attribute, &visit);
+    mlpot_status st = visit.status;
+    if (!st && result < 0)
+        st = read_failed(r, "group /training");
+    H5Gclose(group);
+    return st;
+}
+
+static mlpot_status read_model_file(const model_reader *r, mlpot_model **out) {
+    model_hparams hp;
+    mlpot_model *m = NULL;
+    char *description = NULL;
+    mlpot_status st;
+    if ((st = read_hparams(r, &hp)) || (st = read_root_string(r, "description", 0, &description)))
+        return st;
+    if ((st = model_create(&hp, &m))) {
+        free(description);
+        return st;
+    }
+    m->description = description;
+    for (int k = 0; !st && k < m->n_tensors; k++)
+        st = read_tensor(r, &m->tensors[k], m->params + m->tensors[k].offset);
+    if (!st)
+        st = read_training(r, m);
+    if (st) {
+        mlpot_model_free(m);
+        return st;
+    }
+    *out = m;
+    return MLPOT_OK;
+}
+
+static int is_hdf5_file(const char *path) {
+#if H5_VERSION_GE(1, 12, 0)
+    return H5Fis_accessible(path, H5P_DEFAULT) > 0;
+#else
+    return H5Fis_hdf5(path) > 0;
+#endif
+}
+
+mlpot_status model_file_read(const char *path, mlpot_model **out) {
+    if (!path || !out)
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "model_file_read: NULL argument");
+    /* fopen first, so that a missing or unreadable file is reported as such */
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return error_set(MLPOT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    fclose(fp);
+    hdf5_error_handler saved;
+    hdf5_silence(&saved);
+    mlpot_status st = MLPOT_OK;
+    model_reader r = {path, -1};
+    if (!is_hdf5_file(path)) {
+        st = error_set(MLPOT_ERR_PARSE, "%s: not an HDF5 file", path);
+    } else {
+        hid_t fapl = file_access_properties();
+        if (fapl >= 0)
+            r.file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+        if (r.file < 0) {
+            /* before H5Pclose, which clears HDF5's error stack */
+            hdf5_detail detail;
+            st = error_set(MLPOT_ERR_PARSE, "%s: cannot open as HDF5 (damaged or truncated?): %s",
+                           path, hdf5_error_detail(&detail));
+        }
+        if (fapl >= 0)
+            H5Pclose(fapl);
+        if (!st) {
+            st = read_model_file(&r, out);
+            H5Fclose(r.file);
+        }
+    }
+    hdf5_restore(&saved);
+    return st;
+}
+
+/* ---- public interface ---- */
+
+mlpot_status mlpot_model_load(mlpot_model **out, const char *path) {
+    return model_file_read(path, out);
+}
+
+mlpot_status mlpot_model_save(const mlpot_model *m, const char *path) {
+    return model_file_write(m, path);
+}

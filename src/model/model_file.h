@@ -1,0 +1,16 @@
+/* model_file.h — reading and writing HDF5 model files (formats.md "Model file (HDF5)"): root
+ * attributes for the hyper-parameters, one float64 dataset per tensor of the model's table and a
+ * /training group of text attributes. */
+#ifndef MLPOT_MODEL_MODEL_FILE_H
+#define MLPOT_MODEL_MODEL_FILE_H
+
+#include "mlpot/mlpot.h"
+
+/* Writes `m` to a temporary file beside `path` and renames it over `path` when complete; on
+ * failure nothing is left behind and an existing `path` is untouched. */
+mlpot_status model_file_write(const mlpot_model *m, const char *path);
+/* Reads and validates a model file; the message names the file and the first bad attribute or
+ * dataset. *out is set only on success. */
+mlpot_status model_file_read(const char *path, mlpot_model **out);
+
+#endif
