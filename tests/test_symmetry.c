@@ -168,6 +168,57 @@ static void test_non_periodic_refused(void **state) {
     mlpot_structure_free(s);
 }
 
+/* Averaging over the space group projects onto what the symmetry allows: no force on a
+ * diamond-Si site (site symmetry -43m) and an isotropic stress in a cubic crystal; in wurtzite
+ * (P6_3mc, polar c axis) forces along c only and sigma_xx = sigma_yy, no shear. Idempotent. */
+static void test_symmetrize(void **state) {
+    (void)state;
+    char path[4096];
+    const char *names[2] = {"Si.vasp", "ZnO.vasp"};
+    ts_rng rng;
+    ts_rng_seed(&rng, 12);
+    for (int k = 0; k < 2; k++) {
+        mlpot_structure *s = ts_read(ts_structure_path(names[k], path, sizeof path));
+        int n = mlpot_structure_n_atoms(s);
+        double *f = malloc((size_t)n * 3 * sizeof *f), *f2 = malloc((size_t)n * 3 * sizeof *f2);
+        double sigma[9], sigma2[9];
+        for (int i = 0; i < 3 * n; i++)
+            f[i] = ts_normal(&rng);
+        for (int a = 0; a < 3; a++)
+            for (int b = a; b < 3; b++)
+                sigma[3 * a + b] = sigma[3 * b + a] = ts_normal(&rng);
+        double trace = sigma[0] + sigma[4] + sigma[8];
+        TS_OK(mlpot_symmetrize(s, 1e-5, f, sigma));
+        if (k == 0) {
+            for (int i = 0; i < 3 * n; i++)
+                assert_true(fabs(f[i]) < 1e-12);
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++)
+                    assert_true(fabs(sigma[3 * a + b] - (a == b ? trace / 3 : 0)) < 1e-12);
+        } else {
+            double fz = 0;
+            for (int i = 0; i < n; i++) {
+                assert_true(fabs(f[3 * i]) < 1e-12 && fabs(f[3 * i + 1]) < 1e-12);
+                fz += fabs(f[3 * i + 2]);
+            }
+            assert_true(fz > 1e-3); /* c is polar: forces along it survive */
+            assert_true(fabs(sigma[0] - sigma[4]) < 1e-12);
+            assert_true(fabs(sigma[1]) < 1e-12 && fabs(sigma[2]) < 1e-12 && fabs(sigma[5]) < 1e-12);
+            assert_true(fabs(sigma[0] + sigma[4] + sigma[8] - trace) < 1e-12);
+        }
+        memcpy(f2, f, (size_t)n * 3 * sizeof *f);
+        memcpy(sigma2, sigma, sizeof sigma);
+        TS_OK(mlpot_symmetrize(s, 1e-5, f2, sigma2));
+        for (int i = 0; i < 3 * n; i++)
+            assert_true(fabs(f2[i] - f[i]) < 1e-12);
+        for (int i = 0; i < 9; i++)
+            assert_true(fabs(sigma2[i] - sigma[i]) < 1e-12);
+        free(f);
+        free(f2);
+        mlpot_structure_free(s);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spacegroups_of_shipped_structures),
@@ -176,6 +227,7 @@ int main(void) {
         cmocka_unit_test(test_primitive_and_conventional),
         cmocka_unit_test(test_reduced_cells),
         cmocka_unit_test(test_non_periodic_refused),
+        cmocka_unit_test(test_symmetrize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,54 @@
+# lib.sh — helpers shared by the command-line checks (sourced, not run). Each script sets TMP
+# before sourcing; counts go in `passed`/`failed` and `finish NAME` prints the closing line.
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() {
+    failed=$((failed + 1))
+    echo "FAIL: $*" >&2
+}
+# run CMD...: exit status in RC, output in $TMP/out and $TMP/err
+run() {
+    RC=0
+    "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+}
+expect_rc() { # expected, what
+    if [[ $RC -eq $1 ]]; then ok; else
+        bad "$2: exit status $RC, expected $1; stderr: $(head -c 400 "$TMP/err")"
+    fi
+}
+expect_in() { # file (out|err), fixed text, what
+    if grep -qF -- "$2" "$TMP/$1"; then ok; else
+        bad "$3: '$2' not in std$1: $(head -c 600 "$TMP/$1")"
+    fi
+}
+expect_not_in() {
+    if grep -qF -- "$2" "$TMP/$1"; then bad "$3: '$2' unexpectedly in std$1"; else ok; fi
+}
+expect_file_has() { # path, fixed text, what
+    if grep -qF -- "$2" "$1"; then ok; else bad "$3: '$2' not in $1: $(head -c 600 "$1")"; fi
+}
+# json_field NAME: the value of "NAME" in the first JSON line of $TMP/out
+json_field() {
+    sed -n '1s/.*"'"$1"'": \([^,}]*\).*/\1/p' "$TMP/out"
+}
+expect_near() { # value, target, tolerance, what
+    if awk -v x="$1" -v t="$2" -v e="$3" \
+        'BEGIN { d = x - t; if (d < 0) d = -d; exit !(x != "" && d <= e) }'; then
+        ok
+    else
+        bad "$4: got '$1', expected $2 +- $3"
+    fi
+}
+# no_temp_files DIR WHAT: the writers' temporary files are gone
+no_temp_files() {
+    if compgen -G "$1/.mlpot-tmp-*" >/dev/null; then
+        bad "$2: temporary files left: $(ls -A "$1")"
+    else
+        ok
+    fi
+}
+finish() {
+    echo "$1: $passed passed, $failed failed"
+    [[ $failed -eq 0 ]]
+}
