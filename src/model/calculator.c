@@ -163,12 +163,15 @@ static void readout_forward(mlpot_calculator *c) {
     }
 }
 
-/* dE/dh_L = scale * (W2^T * sigmoid(t)) W1^T, into c->dh */
+/* dE/dh_L = scale * (W2^T * sigmoid(t)) W1^T, into c->dh; with gradients also dE/d(readout
+ * parameters) and dE/d(species_energy) (each E_i enters E once) */
 static void readout_backward(mlpot_calculator *c) {
     const mlpot_model *m = c->model;
     const model_hparams *hp = &m->hp;
+    const model_views *gv = &c->grad;
     int N = c->n_atoms, F = hp->n_features, H = hp->readout_hidden;
-#pragma omp parallel for schedule(static)
+    const double *h = c->h + (size_t)hp->n_layers * N * F;
+#pragma omp parallel for schedule(static) if (!c->with_grad)
     for (int i = 0; i < N; i++) {
         double *dt = calculator_scratch(c);
         const double *t = c->readout_t + (size_t)i * H;
@@ -176,14 +179,21 @@ static void readout_backward(mlpot_calculator *c) {
             dt[k] = hp->energy_scale * m->v.readout_W2[k] * nn_sigmoid(t[k]);
         double *dh = c->dh + (size_t)i * F;
         memset(dh, 0, (size_t)F * sizeof *dh);
-        dense_backward(dh, F, NULL, NULL, dt, H, NULL, 0, m->v.readout_W1, 1, F, H);
+        dense_backward(dh, F, c->with_grad ? gv->readout_W1 : NULL,
+                       c->with_grad ? gv->readout_b1 : NULL, dt, H, h + (size_t)i * F, F,
+                       m->v.readout_W1, 1, F, H);
+        if (c->with_grad) {
+            for (int k = 0; k < H; k++)
+                gv->readout_W2[k] += hp->energy_scale * nn_softplus(t[k]);
+            gv->readout_b2[0] += hp->energy_scale;
+            gv->species_energy[c->species[i]] += 1.0;
+        }
     }
 }
 
-mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure *s,
-                                      mlpot_results *r) {
-    if (!c || !s || !r)
-        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_calculator_compute: NULL argument");
+/* Graph, workspace and the forward pass up to the per-atom energies; returns E. */
+static mlpot_status calculator_forward(mlpot_calculator *c, const mlpot_structure *s,
+                                       double *energy_out) {
     const mlpot_model *m = c->model;
     const model_hparams *hp = &m->hp;
     mlpot_status st = mlpot_graph_build(c->graph, s, hp->cutoff);
@@ -211,6 +221,44 @@ mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure
     double energy = 0;
     for (int i = 0; i < N; i++)
         energy += c->energies[i];
+    *energy_out = energy;
+    return MLPOT_OK;
+}
+
+mlpot_status calculator_energy_gradient(mlpot_calculator *c, const mlpot_structure *s,
+                                        double *energy, double *grad) {
+    const mlpot_model *m = c->model;
+    c->with_grad = 1;
+    model_views_bind(&m->hp, m->tensors, m->n_tensors, grad, &c->grad);
+    mlpot_status st = calculator_forward(c, s, energy);
+    if (st == MLPOT_OK) {
+        int N = c->n_atoms, F = m->hp.n_features;
+        readout_backward(c);
+        memset(c->dEdr, 0, (size_t)c->n_edges * sizeof *c->dEdr);
+        if (m->hp.arch == MODEL_ARCH_CGCNN)
+            cgcnn_backward(c);
+        else
+            megnet_backward(c);
+        for (int i = 0; i < N; i++) /* h_0 = embedding[s_i] */
+            for (int f = 0; f < F; f++)
+                c->grad.embedding[(size_t)c->species[i] * F + f] += c->dh[(size_t)i * F + f];
+    }
+    c->with_grad = 0;
+    return st;
+}
+
+mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure *s,
+                                      mlpot_results *r) {
+    if (!c || !s || !r)
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_calculator_compute: NULL argument");
+    const mlpot_model *m = c->model;
+    const model_hparams *hp = &m->hp;
+    const mlpot_graph *g = c->graph;
+    double energy = 0;
+    mlpot_status st = calculator_forward(c, s, &energy);
+    if (st)
+        return st;
+    int N = c->n_atoms;
     r->energy = energy;
     if (r->energies)
         memcpy(r->energies, c->energies, (size_t)N * sizeof *r->energies);

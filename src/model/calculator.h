@@ -34,6 +34,10 @@ struct mlpot_calculator {
     double *dEdr;      /* [E] dE/dr_ij accumulated over layers */
     double *edge_a;    /* megnet: [L+1][E][Edim] edge features entering each block */
     double *d_edge_a;  /* megnet: [2][E][Edim] adjoints (current and next block) */
+    /* parameter gradients: when `with_grad`, backward sweeps also accumulate dE/dtheta into
+     * the views `grad` (flat array laid out like the parameters), running serially */
+    int with_grad;
+    model_views grad;
     /* per-thread scratch for an atom's block of edges */
     double *scratch;
     size_t scratch_per_thread;
@@ -49,6 +53,12 @@ void megnet_forward(mlpot_calculator *c);
 /* Given c->dh = dE/dh_L, accumulates dE/dr_ij into c->dEdr. */
 void cgcnn_backward(mlpot_calculator *c);
 void megnet_backward(mlpot_calculator *c);
+
+/* E and dE/dtheta (added to grad[n_params]) of one structure; forces and stress are not
+ * computed. Runs on the calling thread only, so that training can run frames in parallel
+ * and add their gradients in a fixed order. */
+mlpot_status calculator_energy_gradient(mlpot_calculator *c, const mlpot_structure *s,
+                                        double *energy, double *grad);
 
 /* Thread-local scratch of the calling thread. */
 double *calculator_scratch(mlpot_calculator *c);

@@ -124,18 +124,19 @@ void cgcnn_backward(mlpot_calculator *c) {
     double inv_n = 1.0 / hp->avg_neighbors;
     for (int l = hp->n_layers - 1; l >= 0; l--) {
         const cgcnn_layer_params *p = &c->model->v.cgcnn[l];
+        const cgcnn_layer_params *gp = &c->grad.cgcnn[l]; /* used when c->with_grad */
         const double *h_in = c->h + (size_t)l * N * F;
         const double *pre = c->pre + (size_t)l * N * F;
         double *dpre = c->dh_next;
         node_terms(c, p, h_in);
         /* h_out = sp(pre): dpre = dh_out * sigmoid(pre); the sum of messages gets dpre/n_avg */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (!c->with_grad)
         for (int i = 0; i < N; i++) {
             memset(dpre + (size_t)i * F, 0, (size_t)F * sizeof *dpre);
             softplus_backward(dpre + (size_t)i * F, c->dh + (size_t)i * F, pre + (size_t)i * F, F);
         }
         /* the edges i <- j of row i, in both directions */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (!c->with_grad)
         for (int i = 0; i < N; i++) {
             row_scratch s = scratch_layout(c);
             double *dP_self = c->d_node_a + (size_t)i * 2 * W, *dP_nbr = dP_self + W;
@@ -177,6 +178,9 @@ void cgcnn_backward(mlpot_calculator *c) {
                 for (int f = 0; f < W; f++)
                     dot += dz[f] * s.gw[f];
                 c->dEdr[e0 + k] += s.du[k] * dm_du + dot;
+                if (c->with_grad) /* z_ij = ... + g W_edge + b: once per directed edge */
+                    dense_backward(NULL, 0, gp->W_edge, gp->b, dz, W, s.g + (size_t)k * K, K,
+                                   p->W_edge, 1, K, W);
                 /* edge j <- i: its neighbour is i, so it feeds dP_nbr[i] */
                 memset(dz, 0, (size_t)W * sizeof *dz);
                 for (int f = 0; f < F; f++)
@@ -184,16 +188,20 @@ void cgcnn_backward(mlpot_calculator *c) {
                 gate_backward(dz, s.acc, s.zr, F);
                 for (int f = 0; f < W; f++)
                     dP_nbr[f] += dz[f];
+                /* (j <- i) adds its W_edge and b gradients in its own row, j's */
             }
         }
         /* dh_in = dpre (the residual) + dP_self W_self^T + dP_nbr W_nbr^T */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (!c->with_grad)
         for (int i = 0; i < N; i++) {
             double *dh = c->dh + (size_t)i * F;
             memcpy(dh, dpre + (size_t)i * F, (size_t)F * sizeof *dh);
             const double *dP = c->d_node_a + (size_t)i * 2 * W;
-            dense_backward(dh, F, NULL, NULL, dP, W, NULL, 0, p->W_self, 1, F, W);
-            dense_backward(dh, F, NULL, NULL, dP + W, W, NULL, 0, p->W_nbr, 1, F, W);
+            const double *hi = h_in + (size_t)i * F;
+            dense_backward(dh, F, c->with_grad ? gp->W_self : NULL, NULL, dP, W, hi, F, p->W_self,
+                           1, F, W);
+            dense_backward(dh, F, c->with_grad ? gp->W_nbr : NULL, NULL, dP + W, W, hi, F,
+                           p->W_nbr, 1, F, W);
         }
     }
 }

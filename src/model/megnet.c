@@ -160,8 +160,10 @@ void megnet_backward(mlpot_calculator *c) {
     double *da_next = c->d_edge_a;   /* adjoint of the edge features leaving the block */
     double *da_cur = c->d_edge_a + E * Ed; /* ... and entering it */
     memset(da_next, 0, E * Ed * sizeof *da_next); /* the readout does not see edge features */
+    const int with_grad = c->with_grad;
     for (int l = hp->n_layers - 1; l >= 0; l--) {
         const megnet_layer_params *p = &v->megnet[l];
+        const megnet_layer_params *gp = &c->grad.megnet[l]; /* used when with_grad */
         const double *h_in = c->h + (size_t)l * N * F;
         const double *a_in = c->edge_a + (size_t)l * E * Ed;
         const double *a_out = c->edge_a + (size_t)(l + 1) * E * Ed;
@@ -169,7 +171,7 @@ void megnet_backward(mlpot_calculator *c) {
         const double *W1c = p->edge_W1 + (size_t)2 * F * M;
         node_terms(c, p, h_in);
         /* node update and pass A over the edges atom i receives */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (!c->with_grad)
         for (int i = 0; i < N; i++) {
             megnet_scratch s = scratch_layout(c);
             const double *dh_out = c->dh + (size_t)i * F;
@@ -179,14 +181,16 @@ void megnet_backward(mlpot_calculator *c) {
             memset(s.dt4, 0, (size_t)F * sizeof *s.dt4);
             shifted_softplus_backward(s.dt4, dh_out, s.t4, F);
             memset(s.dt3, 0, (size_t)M * sizeof *s.dt3);
-            dense_backward(s.dt3, M, NULL, NULL, s.dt4, F, NULL, 0, p->node_W2, 1, M, F);
+            dense_backward(s.dt3, M, with_grad ? gp->node_W2 : NULL, with_grad ? gp->node_b2 : NULL,
+                           s.dt4, F, s.s3, M, p->node_W2, 1, M, F);
             for (int k = 0; k < M; k++)
                 s.dt3[k] *= nn_sigmoid(s.t3[k]);
             memcpy(dh_in, dh_out, (size_t)F * sizeof *dh_in); /* the residual */
-            dense_backward(dh_in, F, NULL, NULL, s.dt3, M, NULL, 0, p->node_W1, 1, F, M);
+            dense_backward(dh_in, F, with_grad ? gp->node_W1 : NULL, with_grad ? gp->node_b1 : NULL,
+                           s.dt3, M, h_in + (size_t)i * F, F, p->node_W1, 1, F, M);
             memset(dci, 0, (size_t)Ed * sizeof *dci);
-            dense_backward(dci, Ed, NULL, NULL, s.dt3, M, NULL, 0, p->node_W1 + (size_t)F * M, 1,
-                           Ed, M);
+            dense_backward(dci, Ed, with_grad ? gp->node_W1 + (size_t)F * M : NULL, NULL, s.dt3, M,
+                           cbuf + (size_t)i * Ed, Ed, p->node_W1 + (size_t)F * M, 1, Ed, M);
             double *dQs = c->d_node_a + (size_t)i * 2 * M;
             memset(dQs, 0, (size_t)2 * M * sizeof *dQs);
             for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
@@ -202,6 +206,12 @@ void megnet_backward(mlpot_calculator *c) {
                 c->dEdr[e] += du * inv_n * dot;
                 edge_mlp(c, p, a_in + (size_t)e * Ed, i, g->neighbor[e], &s);
                 edge_mlp_backward(c, p, da_out, &s);
+                if (with_grad) { /* once per directed edge, in its own row */
+                    dense_backward(NULL, 0, gp->edge_W2, gp->edge_b2, s.dt2, Ed, s.s1, M,
+                                   p->edge_W2, 1, M, Ed);
+                    dense_backward(NULL, 0, gp->edge_W1 + (size_t)2 * F * M, gp->edge_b1, s.dt1,
+                                   M, a_in + (size_t)e * Ed, Ed, W1c, 1, Ed, M);
+                }
                 double *dae = da_cur + (size_t)e * Ed;
                 memcpy(dae, da_out, (size_t)Ed * sizeof *dae);
                 dense_backward(dae, Ed, NULL, NULL, s.dt1, M, NULL, 0, W1c, 1, Ed, M);
@@ -210,7 +220,7 @@ void megnet_backward(mlpot_calculator *c) {
             }
         }
         /* pass B: atom j as the neighbour h_j of edges (i <- j), via j's row and reverse edges */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (!c->with_grad)
         for (int j = 0; j < N; j++) {
             megnet_scratch s = scratch_layout(c);
             double *dQn = c->d_node_a + (size_t)j * 2 * M + M;
@@ -229,21 +239,23 @@ void megnet_backward(mlpot_calculator *c) {
             }
         }
         /* dh = dh_in + dQ_self W1a^T + dQ_nbr W1b^T */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (!c->with_grad)
         for (int i = 0; i < N; i++) {
             double *dh = c->dh + (size_t)i * F;
             memcpy(dh, c->dh_next + (size_t)i * F, (size_t)F * sizeof *dh);
             const double *dQ = c->d_node_a + (size_t)i * 2 * M;
-            dense_backward(dh, F, NULL, NULL, dQ, M, NULL, 0, p->edge_W1, 1, F, M);
-            dense_backward(dh, F, NULL, NULL, dQ + M, M, NULL, 0, p->edge_W1 + (size_t)F * M, 1,
+            const double *hi = h_in + (size_t)i * F;
+            dense_backward(dh, F, with_grad ? gp->edge_W1 : NULL, NULL, dQ, M, hi, F, p->edge_W1, 1,
                            F, M);
+            dense_backward(dh, F, with_grad ? gp->edge_W1 + (size_t)F * M : NULL, NULL, dQ + M, M,
+                           hi, F, p->edge_W1 + (size_t)F * M, 1, F, M);
         }
         double *swap = da_next;
         da_next = da_cur;
         da_cur = swap;
     }
     /* edge encoder: a_ij = sp2(g W + b) */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (!c->with_grad)
     for (int i = 0; i < N; i++) {
         megnet_scratch s = scratch_layout(c);
         for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
@@ -252,7 +264,9 @@ void megnet_backward(mlpot_calculator *c) {
             memset(s.dt2, 0, (size_t)Ed * sizeof *s.dt2);
             shifted_softplus_backward(s.dt2, da_next + (size_t)e * Ed, s.vec, Ed);
             memset(s.dgv, 0, (size_t)K * sizeof *s.dgv);
-            dense_backward(s.dgv, K, NULL, NULL, s.dt2, Ed, NULL, 0, v->edge_encoder_W, 1, K, Ed);
+            dense_backward(s.dgv, K, with_grad ? c->grad.edge_encoder_W : NULL,
+                           with_grad ? c->grad.edge_encoder_b : NULL, s.dt2, Ed, s.g, K,
+                           v->edge_encoder_W, 1, K, Ed);
             c->dEdr[e] += gaussian_basis_backward(s.dgv, s.dg, K);
         }
     }
