@@ -249,7 +249,7 @@ static void test_threads_bit_identical(void **state) {
     for (int a = 0; a < 2; a++) {
         mlpot_model *m = ts_random_model(archs[a], species_OSi, 2, 4.0, 71 + (uint64_t)a);
         mlpot_structure *base = ts_read(ts_structure_path("Si.vasp", path, sizeof path));
-        mlpot_structure *s = ts_supercell(base, 2, 2, 1);
+        mlpot_structure *s = ts_supercell(base, 2, 2, 2); /* >= CALCULATOR_PARALLEL_MIN atoms */
         int n = mlpot_structure_n_atoms(s);
         evaluation runs[3];
         for (int t = 0; t < 3; t++) {

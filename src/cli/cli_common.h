@@ -47,5 +47,7 @@ int cli_info(int argc, char **argv);
 int cli_convert(int argc, char **argv);
 int cli_model(int argc, char **argv);
 int cli_predict(int argc, char **argv);
+int cli_train(int argc, char **argv);
+int cli_dataset(int argc, char **argv);
 
 #endif

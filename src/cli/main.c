@@ -14,7 +14,9 @@ static const command commands[] = {
     {"info", cli_info, "describe structures: formula, cell, density, space group, neighbours"},
     {"convert", cli_convert, "convert structures between VASP POSCAR and extended XYZ"},
     {"predict", cli_predict, "energy, forces and stress of structures with a potential"},
+    {"train", cli_train, "fit a potential to an HDF5 dataset (with checkpoints and resume)"},
     {"model", cli_model, "create (init) or describe (info) model files"},
+    {"dataset", cli_dataset, "training datasets (HDF5): convert, info, split"},
 };
 
 static void print_help(FILE *fp) {

@@ -152,7 +152,7 @@ static void readout_forward(mlpot_calculator *c) {
     const model_hparams *hp = &m->hp;
     int N = c->n_atoms, F = hp->n_features, H = hp->readout_hidden;
     const double *h = c->h + (size_t)hp->n_layers * N * F;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (c->parallel)
     for (int i = 0; i < N; i++) {
         double *t = c->readout_t + (size_t)i * H;
         dense_forward(t, H, h + (size_t)i * F, F, m->v.readout_W1, m->v.readout_b1, 1, F, H);
@@ -171,7 +171,7 @@ static void readout_backward(mlpot_calculator *c) {
     const model_views *gv = &c->grad;
     int N = c->n_atoms, F = hp->n_features, H = hp->readout_hidden;
     const double *h = c->h + (size_t)hp->n_layers * N * F;
-#pragma omp parallel for schedule(static) if (!c->with_grad)
+#pragma omp parallel for schedule(static) if (c->parallel)
     for (int i = 0; i < N; i++) {
         double *dt = calculator_scratch(c);
         const double *t = c->readout_t + (size_t)i * H;
@@ -209,6 +209,7 @@ static mlpot_status calculator_forward(mlpot_calculator *c, const mlpot_structur
     }
     if ((st = workspace_reserve(c)) || (st = map_species(c, s)))
         return st;
+    c->parallel = !c->with_grad && c->n_atoms >= CALCULATOR_PARALLEL_MIN;
     int N = c->n_atoms, F = hp->n_features;
     for (int i = 0; i < N; i++)
         memcpy(c->h + (size_t)i * F, m->v.embedding + (size_t)c->species[i] * F,
@@ -278,7 +279,7 @@ mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure
     /* model.md §6 with g_ij = (dE/dr_ij) d_ij / r_ij and d_ji = -d_ij:
      * F_k = sum over row k of (dEdr[e] + dEdr[rev e]) d_e / r_e;
      * per-atom virial sum over row k of dEdr[e] d_e (x) d_e / r_e. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (c->parallel)
     for (int k = 0; k < N; k++) {
         double f[3] = {0, 0, 0}, w[9] = {0};
         for (int64_t e = g->row_start[k]; e < g->row_start[k + 1]; e++) {

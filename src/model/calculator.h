@@ -11,6 +11,8 @@
 #include "graph/neighbor_graph.h"
 #include "model/model.h"
 
+#define CALCULATOR_PARALLEL_MIN 64
+
 struct mlpot_calculator {
     const mlpot_model *model;
     mlpot_graph *graph;
@@ -38,6 +40,9 @@ struct mlpot_calculator {
      * the views `grad` (flat array laid out like the parameters), running serially */
     int with_grad;
     model_views grad;
+    /* loops over atoms run in parallel only for structures of at least CALCULATOR_PARALLEL_MIN
+     * atoms and without gradients: below that, thread start-up costs more than it saves */
+    int parallel;
     /* per-thread scratch for an atom's block of edges */
     double *scratch;
     size_t scratch_per_thread;

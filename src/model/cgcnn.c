@@ -78,7 +78,7 @@ static void edge_preactivations(const mlpot_calculator *c, const cgcnn_layer_par
 /* P_self = h W_self and P_nbr = h W_nbr for all atoms (node terms, once per atom). */
 static void node_terms(mlpot_calculator *c, const cgcnn_layer_params *p, const double *h) {
     int N = c->n_atoms, F = c->model->hp.n_features, W = 2 * F;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (c->parallel)
     for (int i = 0; i < N; i++) {
         double *P = c->node_a + (size_t)i * 2 * W;
         dense_forward(P, W, h + (size_t)i * F, F, p->W_self, NULL, 1, F, W);
@@ -97,7 +97,7 @@ void cgcnn_forward(mlpot_calculator *c) {
         double *h_out = c->h + (size_t)(l + 1) * N * F;
         double *pre = c->pre + (size_t)l * N * F;
         node_terms(c, p, h_in);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (c->parallel)
         for (int i = 0; i < N; i++) {
             row_scratch s = scratch_layout(c);
             int64_t e0 = g->row_start[i];
@@ -130,13 +130,13 @@ void cgcnn_backward(mlpot_calculator *c) {
         double *dpre = c->dh_next;
         node_terms(c, p, h_in);
         /* h_out = sp(pre): dpre = dh_out * sigmoid(pre); the sum of messages gets dpre/n_avg */
-#pragma omp parallel for schedule(static) if (!c->with_grad)
+#pragma omp parallel for schedule(static) if (c->parallel)
         for (int i = 0; i < N; i++) {
             memset(dpre + (size_t)i * F, 0, (size_t)F * sizeof *dpre);
             softplus_backward(dpre + (size_t)i * F, c->dh + (size_t)i * F, pre + (size_t)i * F, F);
         }
         /* the edges i <- j of row i, in both directions */
-#pragma omp parallel for schedule(static) if (!c->with_grad)
+#pragma omp parallel for schedule(static) if (c->parallel)
         for (int i = 0; i < N; i++) {
             row_scratch s = scratch_layout(c);
             double *dP_self = c->d_node_a + (size_t)i * 2 * W, *dP_nbr = dP_self + W;
@@ -192,7 +192,7 @@ void cgcnn_backward(mlpot_calculator *c) {
             }
         }
         /* dh_in = dpre (the residual) + dP_self W_self^T + dP_nbr W_nbr^T */
-#pragma omp parallel for schedule(static) if (!c->with_grad)
+#pragma omp parallel for schedule(static) if (c->parallel)
         for (int i = 0; i < N; i++) {
             double *dh = c->dh + (size_t)i * F;
             memcpy(dh, dpre + (size_t)i * F, (size_t)F * sizeof *dh);

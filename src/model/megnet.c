@@ -90,7 +90,7 @@ static void node_mlp(const mlpot_calculator *c, const megnet_layer_params *p, co
 /* Q_self = h W1[0:F], Q_nbr = h W1[F:2F] for all atoms */
 static void node_terms(mlpot_calculator *c, const megnet_layer_params *p, const double *h) {
     int N = c->n_atoms, F = c->model->hp.n_features, M = c->model->hp.megnet_hidden;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (c->parallel)
     for (int i = 0; i < N; i++) {
         double *Q = c->node_a + (size_t)i * 2 * M;
         dense_forward(Q, M, h + (size_t)i * F, F, p->edge_W1, NULL, 1, F, M);
@@ -106,7 +106,7 @@ void megnet_forward(mlpot_calculator *c) {
     size_t E = (size_t)c->n_edges;
     double inv_n = 1.0 / hp->avg_neighbors;
     /* edge encoder */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (c->parallel)
     for (int i = 0; i < N; i++) {
         megnet_scratch s = scratch_layout(c);
         for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
@@ -123,7 +123,7 @@ void megnet_forward(mlpot_calculator *c) {
         double *a_out = c->edge_a + (size_t)(l + 1) * E * Ed;
         double *cbuf = c->pre + (size_t)l * N * Ed;
         node_terms(c, p, h_in);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (c->parallel)
         for (int i = 0; i < N; i++) {
             megnet_scratch s = scratch_layout(c);
             double *ci = cbuf + (size_t)i * Ed;
@@ -171,7 +171,7 @@ void megnet_backward(mlpot_calculator *c) {
         const double *W1c = p->edge_W1 + (size_t)2 * F * M;
         node_terms(c, p, h_in);
         /* node update and pass A over the edges atom i receives */
-#pragma omp parallel for schedule(static) if (!c->with_grad)
+#pragma omp parallel for schedule(static) if (c->parallel)
         for (int i = 0; i < N; i++) {
             megnet_scratch s = scratch_layout(c);
             const double *dh_out = c->dh + (size_t)i * F;
@@ -220,7 +220,7 @@ void megnet_backward(mlpot_calculator *c) {
             }
         }
         /* pass B: atom j as the neighbour h_j of edges (i <- j), via j's row and reverse edges */
-#pragma omp parallel for schedule(static) if (!c->with_grad)
+#pragma omp parallel for schedule(static) if (c->parallel)
         for (int j = 0; j < N; j++) {
             megnet_scratch s = scratch_layout(c);
             double *dQn = c->d_node_a + (size_t)j * 2 * M + M;
@@ -239,7 +239,7 @@ void megnet_backward(mlpot_calculator *c) {
             }
         }
         /* dh = dh_in + dQ_self W1a^T + dQ_nbr W1b^T */
-#pragma omp parallel for schedule(static) if (!c->with_grad)
+#pragma omp parallel for schedule(static) if (c->parallel)
         for (int i = 0; i < N; i++) {
             double *dh = c->dh + (size_t)i * F;
             memcpy(dh, c->dh_next + (size_t)i * F, (size_t)F * sizeof *dh);
@@ -255,7 +255,7 @@ void megnet_backward(mlpot_calculator *c) {
         da_cur = swap;
     }
     /* edge encoder: a_ij = sp2(g W + b) */
-#pragma omp parallel for schedule(static) if (!c->with_grad)
+#pragma omp parallel for schedule(static) if (c->parallel)
     for (int i = 0; i < N; i++) {
         megnet_scratch s = scratch_layout(c);
         for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {

@@ -83,9 +83,11 @@ double optimizer_step(optimizer *o, double *p, double *g) {
         double update = (o->m[k] / bc1) / (sqrt(o->v[k] / bc2) + c->eps);
         p[k] -= lr * (update + c->weight_decay * p[k]);
     }
-    if (o->ema)
+    if (o->ema) { /* the average warms up: decay min(d, (1 + t) / (10 + t)) */
+        double d = fmin(c->ema_decay, (1.0 + (double)o->step) / (10.0 + (double)o->step));
         for (size_t k = 0; k < o->n; k++)
-            o->ema[k] = c->ema_decay * o->ema[k] + (1 - c->ema_decay) * p[k];
+            o->ema[k] = d * o->ema[k] + (1 - d) * p[k];
+    }
     return norm;
 }
 

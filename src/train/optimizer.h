@@ -22,7 +22,7 @@ typedef struct {
     long total_steps;     /* cosine: steps of the whole run */
     double plateau_factor; /* plateau: multiply by this ... */
     int plateau_patience;  /* ... after this many epochs without improvement */
-    double ema_decay;      /* 0 = no moving average */
+    double ema_decay;      /* 0 = no moving average; warms up as min(d, (1+t)/(10+t)) */
 } optimizer_config;
 
 typedef struct {

@@ -1,0 +1,322 @@
+/* cli_train.c — `mlpot train`: options (or the same settings as a flat JSON config file) into
+ * train_settings, the effective settings printed, then the fit loop of src/train. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_common.h"
+#include "io/line_reader.h"
+#include "train/trainer.h"
+
+static const char *train_help =
+    "usage: mlpot train --train TRAIN.h5 [--valid VALID.h5 | --valid-fraction X] -o MODEL.h5\n"
+    "                   [--arch cgcnn|megnet] [model options] [loss and optimiser options]\n"
+    "       mlpot train --resume CHECKPOINT [--epochs N]\n"
+    "       mlpot train --config settings.json [options overriding it]\n\n"
+    "Fits a potential to an HDF5 dataset (mlpot dataset convert). Species, per-species\n"
+    "reference energies (least squares), energy shift/scale and n_avg come from the training\n"
+    "data. One line per epoch (train and validation MAE of energy per atom, forces, stress);\n"
+    "a checkpoint after every epoch (MODEL.h5.ckpt) and the learning curve (MODEL.h5.csv).\n\n"
+    "data:\n"
+    "  --train FILE          training dataset\n"
+    "  --valid FILE          validation dataset (default: --valid-fraction of the training set)\n"
+    "  --valid-fraction X    seeded random fraction held out (default 0.1)\n"
+    "model (defaults: cgcnn, r_c 5, F 64, L 3, K 32, H 64; megnet E 32, M 64, p 6):\n"
+    "  --arch A --cutoff R --features F --layers L --basis K --readout-hidden H\n"
+    "  --edge-features E --megnet-hidden M --envelope-p P\n"
+    "loss (squared errors of energy per atom, force and stress components):\n"
+    "  --energy-weight X (1)  --force-weight X (1)  --stress-weight X (0.1)\n"
+    "optimiser:\n"
+    "  --epochs N (100)  --batch-size N (8)  --lr X (1e-3)  --lr-min X (1e-5)\n"
+    "  --lr-schedule cosine|plateau (cosine)  --warmup-steps N (5% of the run)\n"
+    "  --plateau-factor X (0.5)  --plateau-patience N (5)  --patience N (early stop, 20; 0 off)\n"
+    "  --weight-decay X (0: Adam; > 0: AdamW)  --clip-norm X (10)  --ema-decay X (0.99)\n"
+    "run:\n"
+    "  --seed S (0)  --threads N (OpenMP default)  -o MODEL  --checkpoint FILE  --log FILE\n"
+    "  --resume CKPT  continue a run from its checkpoint (same settings; --epochs extends)\n"
+    "  --config FILE  a flat JSON object of the long option names above, e.g.\n"
+    "                 {\"train\": \"si.h5\", \"arch\": \"megnet\", \"epochs\": 200}\n";
+
+enum {
+    O_TRAIN = 256, O_VALID, O_VALID_FRACTION, O_ARCH, O_CUTOFF, O_FEATURES, O_LAYERS, O_BASIS,
+    O_READOUT, O_EDGE, O_MEGNET, O_ENVP, O_EW, O_FW, O_SW, O_EPOCHS, O_BATCH, O_LR, O_LR_MIN,
+    O_SCHEDULE, O_WARMUP, O_PLATEAU_FACTOR, O_PLATEAU_PATIENCE, O_PATIENCE, O_WD, O_CLIP, O_EMA,
+    O_SEED, O_THREADS, O_CHECKPOINT, O_LOG, O_RESUME, O_CONFIG, O_STOP_AFTER
+};
+
+static const struct option train_options[] = {
+    {"train", required_argument, 0, O_TRAIN},
+    {"valid", required_argument, 0, O_VALID},
+    {"valid-fraction", required_argument, 0, O_VALID_FRACTION},
+    {"arch", required_argument, 0, O_ARCH},
+    {"cutoff", required_argument, 0, O_CUTOFF},
+    {"features", required_argument, 0, O_FEATURES},
+    {"layers", required_argument, 0, O_LAYERS},
+    {"basis", required_argument, 0, O_BASIS},
+    {"readout-hidden", required_argument, 0, O_READOUT},
+    {"edge-features", required_argument, 0, O_EDGE},
+    {"megnet-hidden", required_argument, 0, O_MEGNET},
+    {"envelope-p", required_argument, 0, O_ENVP},
+    {"energy-weight", required_argument, 0, O_EW},
+    {"force-weight", required_argument, 0, O_FW},
+    {"stress-weight", required_argument, 0, O_SW},
+    {"epochs", required_argument, 0, O_EPOCHS},
+    {"batch-size", required_argument, 0, O_BATCH},
+    {"lr", required_argument, 0, O_LR},
+    {"lr-min", required_argument, 0, O_LR_MIN},
+    {"lr-schedule", required_argument, 0, O_SCHEDULE},
+    {"warmup-steps", required_argument, 0, O_WARMUP},
+    {"plateau-factor", required_argument, 0, O_PLATEAU_FACTOR},
+    {"plateau-patience", required_argument, 0, O_PLATEAU_PATIENCE},
+    {"patience", required_argument, 0, O_PATIENCE},
+    {"weight-decay", required_argument, 0, O_WD},
+    {"clip-norm", required_argument, 0, O_CLIP},
+    {"ema-decay", required_argument, 0, O_EMA},
+    {"seed", required_argument, 0, O_SEED},
+    {"threads", required_argument, 0, O_THREADS},
+    {"output", required_argument, 0, 'o'},
+    {"checkpoint", required_argument, 0, O_CHECKPOINT},
+    {"log", required_argument, 0, O_LOG},
+    {"resume", required_argument, 0, O_RESUME},
+    {"config", required_argument, 0, O_CONFIG},
+    {"stop-after-epochs", required_argument, 0, O_STOP_AFTER}, /* testing aid, undocumented */
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
+
+typedef struct {
+    train_settings set;
+    const char *resume;
+    int epochs_given;
+} train_request;
+
+static int set_int(const char *name, const char *text, int min, int *out) {
+    long v;
+    if (!parse_long(text, &v) || v < min || v > INT_MAX) {
+        cli_usage_error("train", "--%s expects an integer >= %d, got '%s'", name, min, text);
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+static int set_double(const char *name, const char *text, double *out) {
+    char option[64];
+    snprintf(option, sizeof option, "--%s", name);
+    return cli_parse_double("train", option, text, out);
+}
+
+static int set_path(char *dst, size_t size, const char *text) {
+    if (strlen(text) >= size) {
+        cli_usage_error("train", "path too long: %s", text);
+        return 0;
+    }
+    snprintf(dst, size, "%s", text);
+    return 1;
+}
+
+/* Applies one option (code from train_options) with its value; 0 on a usage error. */
+static int apply_option(train_request *rq, int code, const char *name, const char *v) {
+    train_settings *s = &rq->set;
+    switch (code) {
+    case O_TRAIN: return set_path(s->train_path, sizeof s->train_path, v);
+    case O_VALID: return set_path(s->valid_path, sizeof s->valid_path, v);
+    case O_VALID_FRACTION: return set_double(name, v, &s->valid_fraction);
+    case O_ARCH:
+        if (!strcmp(v, "cgcnn"))
+            s->hp.arch = MODEL_ARCH_CGCNN;
+        else if (!strcmp(v, "megnet"))
+            s->hp.arch = MODEL_ARCH_MEGNET;
+        else {
+            cli_usage_error("train", "--arch must be cgcnn or megnet, got '%s'", v);
+            return 0;
+        }
+        return 1;
+    case O_CUTOFF: return set_double(name, v, &s->hp.cutoff);
+    case O_FEATURES: return set_int(name, v, 1, &s->hp.n_features);
+    case O_LAYERS: return set_int(name, v, 0, &s->hp.n_layers);
+    case O_BASIS: return set_int(name, v, 2, &s->hp.n_basis);
+    case O_READOUT: return set_int(name, v, 1, &s->hp.readout_hidden);
+    case O_EDGE: return set_int(name, v, 1, &s->hp.n_edge_features);
+    case O_MEGNET: return set_int(name, v, 1, &s->hp.megnet_hidden);
+    case O_ENVP: return set_int(name, v, 1, &s->hp.envelope_p);
+    case O_EW: return set_double(name, v, &s->weights.energy);
+    case O_FW: return set_double(name, v, &s->weights.force);
+    case O_SW: return set_double(name, v, &s->weights.stress);
+    case O_EPOCHS: rq->epochs_given = 1; return set_int(name, v, 1, &s->epochs);
+    case O_BATCH: return set_int(name, v, 1, &s->batch_size);
+    case O_LR: return set_double(name, v, &s->opt.lr);
+    case O_LR_MIN: return set_double(name, v, &s->opt.lr_min);
+    case O_SCHEDULE:
+        if (!strcmp(v, "cosine"))
+            s->opt.schedule = SCHEDULE_COSINE;
+        else if (!strcmp(v, "plateau"))
+            s->opt.schedule = SCHEDULE_PLATEAU;
+        else {
+            cli_usage_error("train", "--lr-schedule must be cosine or plateau, got '%s'", v);
+            return 0;
+        }
+        return 1;
+    case O_WARMUP: return set_int(name, v, 0, &s->opt.warmup_steps);
+    case O_PLATEAU_FACTOR: return set_double(name, v, &s->opt.plateau_factor);
+    case O_PLATEAU_PATIENCE: return set_int(name, v, 1, &s->opt.plateau_patience);
+    case O_PATIENCE: return set_int(name, v, 0, &s->patience);
+    case O_WD: return set_double(name, v, &s->opt.weight_decay);
+    case O_CLIP: return set_double(name, v, &s->opt.clip_norm);
+    case O_EMA: return set_double(name, v, &s->opt.ema_decay);
+    case O_SEED: {
+        long seed;
+        if (!parse_long(v, &seed) || seed < 0) {
+            cli_usage_error("train", "--seed expects a non-negative integer, got '%s'", v);
+            return 0;
+        }
+        s->seed = (unsigned long long)seed;
+        return 1;
+    }
+    case O_THREADS: return set_int(name, v, 1, &s->threads);
+    case 'o': return set_path(s->output, sizeof s->output, v);
+    case O_CHECKPOINT: return set_path(s->checkpoint, sizeof s->checkpoint, v);
+    case O_LOG: return set_path(s->log_csv, sizeof s->log_csv, v);
+    case O_RESUME: rq->resume = v; return 1;
+    case O_STOP_AFTER: return set_int(name, v, 1, &s->stop_after_epochs);
+    }
+    return 0;
+}
+
+/* A flat JSON object {"name": value, ...} whose names are the long options. */
+static int read_config(train_request *rq, const char *path) {
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        fprintf(stderr, "mlpot: %s: cannot open\n", path);
+        return 0;
+    }
+    char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+    text[n] = '\0';
+    char *p = text;
+    int line = 1;
+#define SKIP_SPACE()                                                                               \
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {                                  \
+        line += *p == '\n';                                                                        \
+        p++;                                                                                       \
+    }
+    SKIP_SPACE();
+    if (*p++ != '{') {
+        fprintf(stderr, "mlpot: %s:%d: expected a JSON object '{'\n", path, line);
+        return 0;
+    }
+    for (;;) {
+        SKIP_SPACE();
+        if (*p == '}')
+            return 1;
+        char key[64], value[4200];
+        if (*p != '"' || sscanf(p, "\"%63[^\"]\"", key) != 1) {
+            fprintf(stderr, "mlpot: %s:%d: expected a quoted option name\n", path, line);
+            return 0;
+        }
+        p = strchr(p + 1, '"') + 1;
+        SKIP_SPACE();
+        if (*p++ != ':') {
+            fprintf(stderr, "mlpot: %s:%d: expected ':' after \"%s\"\n", path, line, key);
+            return 0;
+        }
+        SKIP_SPACE();
+        size_t len = 0;
+        if (*p == '"') {
+            p++;
+            while (*p && *p != '"' && len + 1 < sizeof value)
+                value[len++] = *p++;
+            if (*p++ != '"') {
+                fprintf(stderr, "mlpot: %s:%d: unterminated string for \"%s\"\n", path, line, key);
+                return 0;
+            }
+        } else {
+            while (*p && *p != ',' && *p != '}' && *p != '\n' && len + 1 < sizeof value)
+                value[len++] = *p++;
+            while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\r'))
+                len--;
+        }
+        value[len] = '\0';
+        int code = 0;
+        for (const struct option *o = train_options; o->name; o++)
+            if (!strcmp(o->name, key) && o->has_arg == required_argument)
+                code = o->val;
+        if (!code || code == O_CONFIG || code == O_STOP_AFTER) {
+            fprintf(stderr, "mlpot: %s:%d: unknown setting \"%s\" (see mlpot train --help)\n",
+                    path, line, key);
+            return 0;
+        }
+        if (!apply_option(rq, code, key, value))
+            return 0;
+        SKIP_SPACE();
+        if (*p == ',')
+            p++;
+        else if (*p != '}') {
+            fprintf(stderr, "mlpot: %s:%d: expected ',' or '}'\n", path, line);
+            return 0;
+        }
+    }
+#undef SKIP_SPACE
+}
+
+static void print_settings(const train_settings *s) {
+    printf("settings: train %s, valid %s, arch %s, r_c %g, F %d, L %d, K %d, H %d", s->train_path,
+           s->valid_path[0] ? s->valid_path : "(fraction of train)",
+           s->hp.arch == MODEL_ARCH_MEGNET ? "megnet" : "cgcnn", s->hp.cutoff, s->hp.n_features,
+           s->hp.n_layers, s->hp.n_basis, s->hp.readout_hidden);
+    if (s->hp.arch == MODEL_ARCH_MEGNET)
+        printf(", E %d, M %d", s->hp.n_edge_features, s->hp.megnet_hidden);
+    char warmup[32] = "5% of the steps";
+    if (s->opt.warmup_steps >= 0)
+        snprintf(warmup, sizeof warmup, "%d steps", s->opt.warmup_steps);
+    printf("\n          weights E %g F %g S %g, epochs %d, batch %d, lr %g -> %g (%s), warm-up "
+           "%s, clip %g, EMA %g, weight decay %g, patience %d, seed %llu\n",
+           s->weights.energy, s->weights.force, s->weights.stress, s->epochs, s->batch_size,
+           s->opt.lr, s->opt.lr_min, s->opt.schedule == SCHEDULE_PLATEAU ? "plateau" : "cosine",
+           warmup, s->opt.clip_norm, s->opt.ema_decay, s->opt.weight_decay,
+           s->patience, s->seed);
+}
+
+int cli_train(int argc, char **argv) {
+    train_request rq = {0};
+    train_settings_defaults(&rq.set);
+    /* the config file first, so that options given with it override it */
+    for (int a = 1; a < argc - 1; a++)
+        if (!strcmp(argv[a], "--config") && !read_config(&rq, argv[a + 1]))
+            return CLI_EXIT_USAGE;
+    size_t used = 0;
+    for (int a = 0; a < argc && used + 2 < sizeof rq.set.command_line; a++)
+        used += (size_t)snprintf(rq.set.command_line + used, sizeof rq.set.command_line - used,
+                                 "%s%s", a ? " " : "mlpot ", argv[a]);
+    int c, index = 0;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":ho:", train_options, &index)) != -1) {
+        if (c == 'h') {
+            fputs(train_help, stdout);
+            return 0;
+        }
+        if (c == ':')
+            return cli_usage_error("train", "option '%s' needs a value", argv[optind - 1]);
+        if (c == '?')
+            return cli_usage_error("train", "unknown option '%s'", argv[optind - 1]);
+        if (c == O_CONFIG)
+            continue;
+        const char *name = c == 'o' ? "output" : train_options[index].name;
+        if (!apply_option(&rq, c, name, optarg))
+            return CLI_EXIT_USAGE;
+    }
+    if (optind < argc)
+        return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if (!rq.resume && (!rq.set.train_path[0] || !rq.set.output[0]))
+        return cli_usage_error("train", "--train and -o are required (or --resume CHECKPOINT)");
+    if (!rq.resume && !(rq.set.valid_fraction >= 0 && rq.set.valid_fraction < 1))
+        return cli_usage_error("train", "--valid-fraction must be in [0, 1)");
+    if (!rq.resume)
+        print_settings(&rq.set);
+    mlpot_status st = train_run(&rq.set, rq.resume, rq.resume && rq.epochs_given ? rq.set.epochs : 0,
+                                stdout);
+    return st ? cli_fail() : 0;
+}

@@ -1,0 +1,630 @@
+/* trainer.c — the fit loop (see trainer.h). Frames are held in memory (the mlearn sets are a
+ * few MB); each mini-batch runs its frames in parallel, one calculator and loss workspace per
+ * thread and one gradient buffer per frame, and adds the frame gradients in frame order, so
+ * that a seed gives the same model bit for bit on any number of threads. */
+#define _POSIX_C_SOURCE 200809L
+#include "train/trainer.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/elements.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/sha256.h"
+#include "io/structure.h"
+#include "model/model_file.h"
+#include "train/checkpoint.h"
+#include "train/dataset.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define EV_PER_A3_IN_GPA 160.21766208
+
+void train_settings_defaults(train_settings *s) {
+    memset(s, 0, sizeof *s);
+    s->valid_fraction = 0.1;
+    s->hp = (model_hparams){.arch = MODEL_ARCH_CGCNN, .cutoff = 5.0, .n_layers = 3,
+                            .n_features = 64, .n_basis = 32, .readout_hidden = 64,
+                            .n_edge_features = 32, .megnet_hidden = 64, .envelope_p = 6,
+                            .avg_neighbors = 1.0, .energy_scale = 1.0};
+    s->weights = (loss_weights){.energy = 1.0, .force = 1.0, .stress = 0.1};
+    s->opt = (optimizer_config){.lr = 1e-3, .lr_min = 1e-5, .beta1 = 0.9, .beta2 = 0.999,
+                                .eps = 1e-8, .clip_norm = 10.0, .schedule = SCHEDULE_COSINE,
+                                .plateau_factor = 0.5, .plateau_patience = 5, .ema_decay = 0.99,
+                                .warmup_steps = -1};
+    s->epochs = 100;
+    s->batch_size = 8;
+    s->patience = 20;
+}
+
+typedef struct {
+    double loss, e_abs, f_abs, s_abs;
+    long n_e, n_f, n_s;
+} epoch_metrics;
+
+typedef struct {
+    train_settings set;
+    mlpot_model *model;
+    optimizer *opt;
+    mlpot_structure **train, **valid;
+    double *train_w, *valid_w;
+    int n_train, n_valid;
+    checkpoint_state cs;
+    int n_threads;
+    mlpot_calculator **calc;
+    loss_workspace **ws;
+    double *frame_grads, *grad, *backup;
+    double *frame_loss_values;
+    frame_errors *frame_err;
+    mlpot_status *frame_status;
+    size_t csv_cap;
+} trainer;
+
+static unsigned long long splitmix64(unsigned long long *state) {
+    unsigned long long z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void shuffle(int *idx, int n, unsigned long long *state) {
+    for (int k = n - 1; k > 0; k--) {
+        int j = (int)(splitmix64(state) % (unsigned long long)(k + 1));
+        int t = idx[k];
+        idx[k] = idx[j];
+        idx[j] = t;
+    }
+}
+
+static mlpot_status load_frames(const char *path, mlpot_structure ***frames, double **weights,
+                                int *n) {
+    dataset *d = NULL;
+    mlpot_status st = dataset_open(&d, path);
+    if (st)
+        return st;
+    int count = dataset_n_frames(d);
+    if (count < 1) {
+        dataset_close(d);
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: the dataset has no frames", path);
+    }
+    if ((st = mem_calloc(frames, (size_t)count, sizeof **frames)) ||
+        (st = mem_calloc(weights, (size_t)count, sizeof **weights))) {
+        dataset_close(d);
+        return st;
+    }
+    for (int k = 0; k < count && st == MLPOT_OK; k++) {
+        st = dataset_read_frame(d, k, &(*frames)[k]);
+        (*weights)[k] = dataset_frame_weight(d, k);
+    }
+    dataset_close(d);
+    *n = count;
+    return st;
+}
+
+static void free_frames(mlpot_structure **frames, int n) {
+    for (int k = 0; frames && k < n; k++)
+        mlpot_structure_free(frames[k]);
+    free(frames);
+}
+
+/* Moves a seeded valid_fraction of the training frames into the validation set. */
+static mlpot_status split_validation(trainer *t) {
+    int n = t->n_train, n_valid = (int)floor(t->set.valid_fraction * n + 0.5);
+    if (n_valid < 1 || n_valid >= n)
+        return n_valid >= n ? error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                                        "--valid-fraction %g leaves no training frames",
+                                        t->set.valid_fraction)
+                            : MLPOT_OK;
+    int *idx = malloc((size_t)n * sizeof *idx);
+    char *is_valid = calloc((size_t)n, 1);
+    mlpot_status st = MLPOT_OK;
+    if (!idx || !is_valid || mem_calloc(&t->valid, (size_t)n_valid, sizeof *t->valid) ||
+        mem_calloc(&t->valid_w, (size_t)n_valid, sizeof *t->valid_w)) {
+        st = error_set(MLPOT_ERR_MEMORY, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < n; k++)
+        idx[k] = k;
+    unsigned long long state = t->set.seed ^ 0x76616c6964ull; /* "valid" */
+    shuffle(idx, n, &state);
+    for (int k = 0; k < n_valid; k++)
+        is_valid[idx[k]] = 1;
+    int a = 0, b = 0;
+    for (int k = 0; k < n; k++) { /* both sets keep the file's order */
+        if (is_valid[k]) {
+            t->valid[b] = t->train[k];
+            t->valid_w[b++] = t->train_w[k];
+        } else {
+            t->train[a] = t->train[k];
+            t->train_w[a++] = t->train_w[k];
+        }
+    }
+    t->n_train = a;
+    t->n_valid = b;
+done:
+    free(idx);
+    free(is_valid);
+    return st;
+}
+
+/* Species from the data; species energies by least squares on the training energies; shift
+ * and scale from the per-atom residuals; n_avg from the neighbour counts (trainer.h). */
+static mlpot_status data_statistics(trainer *t, model_hparams *hp, double *species_energy) {
+    int present[ELEMENT_MAX_Z + 1] = {0};
+    for (int f = 0; f < t->n_train; f++)
+        for (int i = 0; i < t->train[f]->n_atoms; i++)
+            present[t->train[f]->numbers[i]] = 1;
+    hp->n_species = 0;
+    for (int z = 1; z <= ELEMENT_MAX_Z; z++)
+        if (present[z])
+            hp->species[hp->n_species++] = z;
+    int S = hp->n_species;
+    /* normal equations (A^T A + ridge) x = A^T E, A[f][s] = atoms of species s in frame f */
+    double *ata = calloc((size_t)S * S, sizeof *ata), *atb = calloc((size_t)S, sizeof *atb);
+    double *count = calloc((size_t)S, sizeof *count);
+    if (!ata || !atb || !count) {
+        free(ata);
+        free(atb);
+        free(count);
+        return error_set(MLPOT_ERR_MEMORY, "out of memory");
+    }
+    int labelled = 0;
+    for (int f = 0; f < t->n_train; f++) {
+        const mlpot_structure *s = t->train[f];
+        if (!s->has_energy || !isfinite(s->energy))
+            continue;
+        labelled++;
+        memset(count, 0, (size_t)S * sizeof *count);
+        for (int i = 0; i < s->n_atoms; i++)
+            count[model_species_index(hp, s->numbers[i])] += 1;
+        for (int a = 0; a < S; a++) {
+            atb[a] += count[a] * s->energy;
+            for (int b = 0; b < S; b++)
+                ata[a * S + b] += count[a] * count[b];
+        }
+    }
+    double trace = 0;
+    for (int a = 0; a < S; a++)
+        trace += ata[a * S + a];
+    for (int a = 0; a < S; a++)
+        ata[a * S + a] += 1e-10 * (trace > 0 ? trace : 1);
+    /* Gaussian elimination with partial pivoting (S is small) */
+    for (int c = 0; c < S; c++) {
+        int piv = c;
+        for (int r = c + 1; r < S; r++)
+            if (fabs(ata[r * S + c]) > fabs(ata[piv * S + c]))
+                piv = r;
+        for (int k = 0; k < S; k++) {
+            double tmp = ata[c * S + k];
+            ata[c * S + k] = ata[piv * S + k];
+            ata[piv * S + k] = tmp;
+        }
+        double tmp = atb[c];
+        atb[c] = atb[piv];
+        atb[piv] = tmp;
+        for (int r = c + 1; r < S; r++) {
+            double f = ata[r * S + c] / ata[c * S + c];
+            for (int k = c; k < S; k++)
+                ata[r * S + k] -= f * ata[c * S + k];
+            atb[r] -= f * atb[c];
+        }
+    }
+    for (int c = S - 1; c >= 0; c--) {
+        double v = atb[c];
+        for (int k = c + 1; k < S; k++)
+            v -= ata[c * S + k] * species_energy[k];
+        species_energy[c] = labelled ? v / ata[c * S + c] : 0.0;
+    }
+    /* residual energy per atom: its mean is the shift, its spread the scale */
+    double sum = 0, sum2 = 0;
+    for (int f = 0; f < t->n_train; f++) {
+        const mlpot_structure *s = t->train[f];
+        if (!s->has_energy || !isfinite(s->energy))
+            continue;
+        double e = s->energy;
+        for (int i = 0; i < s->n_atoms; i++)
+            e -= species_energy[model_species_index(hp, s->numbers[i])];
+        e /= s->n_atoms;
+        sum += e;
+        sum2 += e * e;
+    }
+    double mean = labelled ? sum / labelled : 0, var = labelled ? sum2 / labelled - mean * mean : 0;
+    hp->energy_shift = mean;
+    hp->energy_scale = fmax(sqrt(fmax(var, 0)), 0.01);
+    /* average neighbours at the cutoff */
+    mlpot_graph *g = NULL;
+    mlpot_status st = mlpot_graph_create(&g);
+    double edges = 0, atoms = 0;
+    for (int f = 0; f < t->n_train && st == MLPOT_OK; f++) {
+        st = mlpot_graph_build(g, t->train[f], hp->cutoff);
+        edges += (double)mlpot_graph_n_edges(g);
+        atoms += t->train[f]->n_atoms;
+    }
+    mlpot_graph_free(g);
+    hp->avg_neighbors = atoms > 0 && edges > 0 ? edges / atoms : 1.0;
+    free(ata);
+    free(atb);
+    free(count);
+    return st;
+}
+
+static mlpot_status allocate_threads(trainer *t) {
+    int n = 1;
+#ifdef _OPENMP
+    if (t->set.threads > 0)
+        omp_set_num_threads(t->set.threads);
+    n = omp_get_max_threads();
+#endif
+    size_t P = t->model->n_params, B = (size_t)t->set.batch_size;
+    int nb = t->n_train > t->n_valid ? t->n_train : t->n_valid;
+    mlpot_status st;
+    t->n_threads = n;
+    if ((st = mem_calloc(&t->calc, (size_t)n, sizeof *t->calc)) ||
+        (st = mem_calloc(&t->ws, (size_t)n, sizeof *t->ws)) ||
+        (st = mem_calloc(&t->frame_grads, B * P, sizeof *t->frame_grads)) ||
+        (st = mem_calloc(&t->grad, P, sizeof *t->grad)) ||
+        (st = mem_calloc(&t->backup, P, sizeof *t->backup)) ||
+        (st = mem_calloc(&t->frame_loss_values, (size_t)nb, sizeof(double))) ||
+        (st = mem_calloc(&t->frame_err, (size_t)nb, sizeof *t->frame_err)) ||
+        (st = mem_calloc(&t->frame_status, (size_t)nb, sizeof *t->frame_status)))
+        return st;
+    for (int k = 0; k < n; k++)
+        if ((st = mlpot_calculator_create(&t->calc[k], t->model)) ||
+            (st = loss_workspace_create(&t->ws[k], P)))
+            return st;
+    return MLPOT_OK;
+}
+
+static int thread_id(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static void add_errors(epoch_metrics *m, const frame_errors *e) {
+    if (e->has_energy) {
+        m->e_abs += fabs(e->energy_per_atom_error);
+        m->n_e++;
+    }
+    m->f_abs += e->force_abs_sum;
+    m->n_f += e->n_force_components;
+    if (e->has_stress) {
+        m->s_abs += e->stress_abs_sum;
+        m->n_s += 9;
+    }
+}
+
+/* Loss and errors of frames idx[0..n) with normalisers `norms`; gradients into per-frame
+ * buffers (when `grads`), then summed in frame order into t->grad. */
+static mlpot_status evaluate_frames(trainer *t, mlpot_structure **frames, const double *w,
+                                    const int *idx, int n, const loss_norms *norms, int grads,
+                                    epoch_metrics *m) {
+    size_t P = t->model->n_params;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < n; b++) {
+        int th = thread_id();
+        double *g = grads ? t->frame_grads + (size_t)b * P : NULL;
+        if (g)
+            memset(g, 0, P * sizeof *g);
+        t->frame_loss_values[b] = 0;
+        t->frame_status[b] = frame_loss(t->calc[th], frames[idx[b]], w[idx[b]], &t->set.weights,
+                                        norms, t->ws[th], &t->frame_loss_values[b], g,
+                                        &t->frame_err[b]);
+    }
+    if (grads)
+        memset(t->grad, 0, P * sizeof *t->grad);
+    for (int b = 0; b < n; b++) {
+        if (t->frame_status[b])
+            return error_set(t->frame_status[b], "frame %d: %s", idx[b], mlpot_last_error());
+        m->loss += t->frame_loss_values[b];
+        add_errors(m, &t->frame_err[b]);
+        if (grads)
+            for (size_t k = 0; k < P; k++)
+                t->grad[k] += t->frame_grads[(size_t)b * P + k];
+    }
+    return MLPOT_OK;
+}
+
+/* A live bar on a terminal: this epoch's batches, seconds per epoch so far in this process
+ * (`done` epochs' worth of work in `elapsed` seconds) and the time left. */
+static void progress(int epoch, int epochs, int batch, int batches, double elapsed, double done) {
+    if (!isatty(2))
+        return;
+    double rate = done > 0 ? elapsed / done : 0; /* seconds per epoch */
+    double eta = rate * (epochs - (epoch - 1) - (double)batch / batches);
+    int width = 30, filled = (int)(width * (double)batch / batches);
+    fprintf(stderr, "\r  epoch %d/%d [%.*s%*s] %d/%d batches  %.1f s/epoch  ETA %dh%02dm%02ds  ",
+            epoch, epochs, filled, "##############################", width - filled, "", batch,
+            batches, rate, (int)(eta / 3600),
+            (int)fmod(eta / 60, 60), (int)fmod(eta, 60));
+    fflush(stderr);
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static mlpot_status append_csv(trainer *t, const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t len = t->cs.csv ? strlen(t->cs.csv) : 0;
+    mlpot_status st = mem_reserve(&t->cs.csv, &t->csv_cap, len + (size_t)n + 1, 1);
+    if (st)
+        return st;
+    memcpy(t->cs.csv + len, line, (size_t)n + 1);
+    return MLPOT_OK;
+}
+
+static mlpot_status write_text_file(const char *path, const char *text) {
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp)
+        return error_set(MLPOT_ERR_MEMORY, "out of memory");
+    snprintf(tmp, len + 16, "%s.part", path);
+    FILE *fp = fopen(tmp, "w");
+    int bad = !fp || fputs(text, fp) < 0;
+    if (fp)
+        bad |= fclose(fp) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        remove(tmp);
+        free(tmp);
+        return error_set(MLPOT_ERR_IO, "%s: cannot write", path);
+    }
+    free(tmp);
+    return MLPOT_OK;
+}
+
+static void free_trainer(trainer *t) {
+    for (int k = 0; t->calc && k < t->n_threads; k++) {
+        mlpot_calculator_free(t->calc[k]);
+        loss_workspace_free(t->ws[k]);
+    }
+    free(t->calc);
+    free(t->ws);
+    free(t->frame_grads);
+    free(t->grad);
+    free(t->backup);
+    free(t->frame_loss_values);
+    free(t->frame_err);
+    free(t->frame_status);
+    free_frames(t->train, t->n_train);
+    free_frames(t->valid, t->n_valid);
+    free(t->train_w);
+    free(t->valid_w);
+    free(t->cs.best_params);
+    free(t->cs.csv);
+    optimizer_free(t->opt);
+    mlpot_model_free(t->model);
+}
+
+/* The final model: the best weights, with the run's provenance in /training. */
+static mlpot_status save_model(trainer *t, double valid_e, double valid_f, double valid_s) {
+    mlpot_model *out = NULL;
+    mlpot_status st = model_create(&t->model->hp, &out);
+    if (st)
+        return st;
+    memcpy(out->params, t->cs.best_params, t->model->n_params * sizeof *out->params);
+    char text[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    st = model_set_training_attribute(out, "date", text);
+    struct {
+        const char *key, *value;
+    } strings[] = {{"train_file", t->set.train_path},
+                   {"valid_file", t->set.valid_path[0] ? t->set.valid_path : "(split)"},
+                   {"command_line", t->set.command_line},
+                   {"created_by", "mlpot train"}};
+    for (size_t k = 0; st == MLPOT_OK && k < sizeof strings / sizeof strings[0]; k++)
+        st = model_set_training_attribute(out, strings[k].key, strings[k].value);
+    char hex[65];
+    if (st == MLPOT_OK && (st = sha256_file_hex(t->set.train_path, hex)) == MLPOT_OK)
+        st = model_set_training_attribute(out, "train_sha256", hex);
+    if (st == MLPOT_OK && t->set.valid_path[0] &&
+        (st = sha256_file_hex(t->set.valid_path, hex)) == MLPOT_OK)
+        st = model_set_training_attribute(out, "valid_sha256", hex);
+    struct {
+        const char *key;
+        double value;
+    } numbers[] = {{"seed", (double)t->set.seed},
+                   {"epochs_run", t->cs.epoch},
+                   {"best_epoch", t->cs.best_epoch},
+                   {"batch_size", t->set.batch_size},
+                   {"lr", t->set.opt.lr},
+                   {"energy_weight", t->set.weights.energy},
+                   {"force_weight", t->set.weights.force},
+                   {"stress_weight", t->set.weights.stress},
+                   {"valid_energy_mae_mev_per_atom", valid_e},
+                   {"valid_force_mae_ev_per_a", valid_f},
+                   {"valid_stress_mae_gpa", valid_s}};
+    for (size_t k = 0; st == MLPOT_OK && k < sizeof numbers / sizeof numbers[0]; k++) {
+        snprintf(text, sizeof text, "%.10g", numbers[k].value);
+        st = model_set_training_attribute(out, numbers[k].key, text);
+    }
+    if (st == MLPOT_OK)
+        st = model_file_write(out, t->set.output);
+    mlpot_model_free(out);
+    return st;
+}
+
+mlpot_status train_run(const train_settings *settings, const char *resume, int epochs_override,
+                       FILE *out) {
+    trainer t;
+    memset(&t, 0, sizeof t);
+    mlpot_status st;
+    if (resume) {
+        if ((st = checkpoint_load(resume, &t.model, &t.set, &t.opt, &t.cs)))
+            return st;
+        if (epochs_override > 0)
+            t.set.epochs = epochs_override;
+        t.set.stop_after_epochs = settings ? settings->stop_after_epochs : 0;
+        t.csv_cap = t.cs.csv ? strlen(t.cs.csv) + 1 : 0;
+    } else {
+        t.set = *settings;
+    }
+    if (!t.set.checkpoint[0])
+        snprintf(t.set.checkpoint, sizeof t.set.checkpoint, "%.4080s.ckpt", t.set.output);
+    if (!t.set.log_csv[0])
+        snprintf(t.set.log_csv, sizeof t.set.log_csv, "%.4080s.csv", t.set.output);
+    if (t.set.batch_size < 1 || t.set.epochs < 1) {
+        free_trainer(&t);
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "expected batch size and epochs >= 1");
+    }
+    if ((st = load_frames(t.set.train_path, &t.train, &t.train_w, &t.n_train)) ||
+        (t.set.valid_path[0] && (st = load_frames(t.set.valid_path, &t.valid, &t.valid_w,
+                                                  &t.n_valid))) ||
+        (!t.set.valid_path[0] && t.set.valid_fraction > 0 && (st = split_validation(&t))))
+        goto done;
+    if (!resume) {
+        double species_energy[MODEL_MAX_SPECIES] = {0};
+        if ((st = data_statistics(&t, &t.set.hp, species_energy)) ||
+            (st = model_create(&t.set.hp, &t.model)))
+            goto done;
+        model_init_random(t.model, t.set.seed);
+        memcpy(t.model->v.species_energy, species_energy,
+               (size_t)t.set.hp.n_species * sizeof *species_energy);
+        int batches = (t.n_train + t.set.batch_size - 1) / t.set.batch_size;
+        t.set.opt.total_steps = (long)batches * t.set.epochs;
+        if (t.set.opt.warmup_steps < 0)
+            t.set.opt.warmup_steps = (int)(0.05 * t.set.opt.total_steps);
+        if ((st = optimizer_create(&t.opt, &t.set.opt, t.model->n_params, t.model->params)))
+            goto done;
+        if (!(t.cs.best_params = malloc(t.model->n_params * sizeof(double)))) {
+            st = error_set(MLPOT_ERR_MEMORY, "out of memory");
+            goto done;
+        }
+        memcpy(t.cs.best_params, t.model->params, t.model->n_params * sizeof(double));
+        t.cs.best_valid = INFINITY;
+        t.cs.rng = t.set.seed;
+        if ((st = append_csv(&t, "epoch,seconds,lr,train_loss,train_energy_mae_mev_per_atom,"
+                                 "train_force_mae_ev_per_a,train_stress_mae_gpa,valid_loss,"
+                                 "valid_energy_mae_mev_per_atom,valid_force_mae_ev_per_a,"
+                                 "valid_stress_mae_gpa\n")))
+            goto done;
+        fprintf(out, "training %s on %d frames (%d for validation): %s, %zu parameters, "
+                     "n_avg %.3f, energy scale %.4g eV, shift %.4g eV, %ld steps (%d warm-up)\n",
+                model_arch_name(t.set.hp.arch), t.n_train, t.n_valid,
+                t.set.train_path, t.model->n_params, t.set.hp.avg_neighbors,
+                t.set.hp.energy_scale, t.set.hp.energy_shift, t.set.opt.total_steps,
+                t.set.opt.warmup_steps);
+    } else {
+        fprintf(out, "resuming %s after epoch %d of %d\n", resume, t.cs.epoch, t.set.epochs);
+    }
+    if ((st = allocate_threads(&t)))
+        goto done;
+
+    int *order = malloc((size_t)(t.n_train > t.n_valid ? t.n_train : t.n_valid + 1) * sizeof *order);
+    if (!order) {
+        st = error_set(MLPOT_ERR_MEMORY, "out of memory");
+        goto done;
+    }
+    loss_norms valid_norms = {0};
+    for (int k = 0; k < t.n_valid; k++)
+        loss_norms_add(&valid_norms, t.valid[k], t.valid_w[k]);
+    double start = now_seconds();
+    double last_e = NAN, last_f = NAN, last_s = NAN;
+    int epochs_this_run = 0;
+    size_t P = t.model->n_params;
+    while (t.cs.epoch < t.set.epochs) {
+        int epoch = t.cs.epoch + 1;
+        double epoch_start = now_seconds();
+        for (int k = 0; k < t.n_train; k++)
+            order[k] = k;
+        shuffle(order, t.n_train, &t.cs.rng);
+        epoch_metrics tm = {0};
+        int batches = (t.n_train + t.set.batch_size - 1) / t.set.batch_size;
+        double lr = optimizer_lr(t.opt);
+        for (int b = 0; b < batches; b++) {
+            int first = b * t.set.batch_size;
+            int n = t.n_train - first < t.set.batch_size ? t.n_train - first : t.set.batch_size;
+            loss_norms norms = {0};
+            for (int k = 0; k < n; k++)
+                loss_norms_add(&norms, t.train[order[first + k]], t.train_w[order[first + k]]);
+            epoch_metrics bm = {0};
+            if ((st = evaluate_frames(&t, t.train, t.train_w, order + first, n, &norms, 1, &bm)))
+                break;
+            tm.loss += bm.loss * n; /* the epoch's loss: mean of batch losses, frame-weighted */
+            tm.e_abs += bm.e_abs;
+            tm.f_abs += bm.f_abs;
+            tm.s_abs += bm.s_abs;
+            tm.n_e += bm.n_e;
+            tm.n_f += bm.n_f;
+            tm.n_s += bm.n_s;
+            optimizer_step(t.opt, t.model->params, t.grad);
+            progress(epoch, t.set.epochs, b + 1, batches, now_seconds() - start,
+                     epochs_this_run + (double)(b + 1) / batches);
+        }
+        if (st)
+            break;
+        tm.loss /= t.n_train;
+        /* validation with the moving average of the weights */
+        memcpy(t.backup, t.model->params, P * sizeof *t.backup);
+        if (t.opt->ema)
+            memcpy(t.model->params, t.opt->ema, P * sizeof *t.backup);
+        epoch_metrics vm = {0};
+        for (int k = 0; k < t.n_valid; k++)
+            order[k] = k;
+        if (t.n_valid && (st = evaluate_frames(&t, t.valid, t.valid_w, order, t.n_valid,
+                                               &valid_norms, 0, &vm)))
+            break;
+        double metric = t.n_valid ? vm.loss : tm.loss;
+        if (metric < t.cs.best_valid) {
+            t.cs.best_valid = metric;
+            t.cs.best_epoch = epoch;
+            memcpy(t.cs.best_params, t.model->params, P * sizeof *t.backup);
+        }
+        memcpy(t.model->params, t.backup, P * sizeof *t.backup);
+        optimizer_end_epoch(t.opt, metric);
+        t.cs.epoch = epoch;
+        double seconds = now_seconds() - epoch_start;
+        double te = tm.n_e ? 1000 * tm.e_abs / tm.n_e : NAN, tf = tm.n_f ? tm.f_abs / tm.n_f : NAN;
+        double ts = tm.n_s ? EV_PER_A3_IN_GPA * tm.s_abs / tm.n_s : NAN;
+        last_e = vm.n_e ? 1000 * vm.e_abs / vm.n_e : NAN;
+        last_f = vm.n_f ? vm.f_abs / vm.n_f : NAN;
+        last_s = vm.n_s ? EV_PER_A3_IN_GPA * vm.s_abs / vm.n_s : NAN;
+        if (isatty(2))
+            fprintf(stderr, "\r%*s\r", 100, "");
+        fprintf(out, "epoch %4d/%d  lr %.2e  train loss %.4e  E %.2f meV/atom  F %.4f eV/A  "
+                     "S %.3f GPa | valid loss %.4e  E %.2f  F %.4f  S %.3f  %.1f s%s\n",
+                epoch, t.set.epochs, lr, tm.loss, te, tf, ts, metric, last_e, last_f, last_s,
+                seconds, t.cs.best_epoch == epoch ? "  *" : "");
+        fflush(out);
+        if ((st = append_csv(&t, "%d,%.3f,%.6e,%.8e,%.6f,%.6f,%.6f,%.8e,%.6f,%.6f,%.6f\n", epoch,
+                             seconds, lr, tm.loss, te, tf, ts, metric, last_e, last_f, last_s)) ||
+            (st = checkpoint_save(t.set.checkpoint, t.model, &t.set, t.opt, &t.cs)) ||
+            (st = write_text_file(t.set.log_csv, t.cs.csv)))
+            break;
+        epochs_this_run++;
+        if (t.set.patience > 0 && t.n_valid && t.opt->epochs_since_best >= t.set.patience) {
+            fprintf(out, "early stop: no improvement in the validation loss for %d epochs\n",
+                    t.set.patience);
+            break;
+        }
+        if (t.set.stop_after_epochs > 0 && epochs_this_run >= t.set.stop_after_epochs) {
+            free(order);
+            goto done; /* as if killed: the checkpoint holds everything */
+        }
+    }
+    free(order);
+    if (st == MLPOT_OK && (st = save_model(&t, last_e, last_f, last_s)) == MLPOT_OK)
+        fprintf(out, "wrote %s (weights of epoch %d; checkpoint %s, learning curve %s)\n",
+                t.set.output, t.cs.best_epoch, t.set.checkpoint, t.set.log_csv);
+done:
+    free_trainer(&t);
+    return st;
+}

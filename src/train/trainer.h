@@ -1,0 +1,47 @@
+/* trainer.h — fitting a model to HDF5 datasets: the settings of a run (all of which a
+ * checkpoint stores, so that a run resumes from its checkpoint alone), and the run itself:
+ * data statistics, mini-batch epochs with frames in parallel and a fixed-order gradient sum
+ * (bit-identical models for any thread count), validation with the weight average, early
+ * stopping, a checkpoint written atomically after every epoch, and a CSV learning curve. */
+#ifndef MLPOT_TRAIN_TRAINER_H
+#define MLPOT_TRAIN_TRAINER_H
+
+#include <stdio.h>
+
+#include "model/model.h"
+#include "train/loss.h"
+#include "train/optimizer.h"
+
+#define TRAIN_PATH_MAX 4096
+
+typedef struct {
+    char train_path[TRAIN_PATH_MAX];
+    char valid_path[TRAIN_PATH_MAX]; /* "" = split valid_fraction off the training set */
+    double valid_fraction;
+    model_hparams hp;                /* architecture and sizes; species and statistics from data */
+    loss_weights weights;
+    optimizer_config opt;
+    int epochs, batch_size;
+    int patience;                    /* early stopping after this many epochs (0 = never) */
+    unsigned long long seed;
+    int threads;                     /* 0 = OpenMP's default */
+    char output[TRAIN_PATH_MAX];     /* the trained model */
+    char checkpoint[TRAIN_PATH_MAX]; /* "" = output + ".ckpt" */
+    char log_csv[TRAIN_PATH_MAX];    /* "" = output + ".csv" */
+    char command_line[2048];
+    int stop_after_epochs;           /* testing aid: stop (as if killed) after this many epochs of
+                                        this process; 0 = run to the end */
+} train_settings;
+
+/* Defaults: cgcnn F=64 L=3 K=32 H=64 r_c=5, E=32 M=64 for megnet, weights E 1, F 1, S 0.1
+ * (per (eV/Å^3)^2... see README), Adam lr 1e-3 with 5% warm-up and cosine decay, batch 8, 100
+ * epochs, EMA 0.99, clipping at 10, patience 20, valid fraction 0.1, seed 0. */
+void train_settings_defaults(train_settings *s);
+
+/* Runs a training from scratch, or resumes from `resume_checkpoint` (its settings are used; a
+ * non-zero `epochs_override` extends the run). Epoch lines go to `out`, a live progress bar to
+ * stderr when it is a terminal. */
+mlpot_status train_run(const train_settings *settings, const char *resume_checkpoint,
+                       int epochs_override, FILE *out);
+
+#endif

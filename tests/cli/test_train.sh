@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# test_train.sh — `mlpot train` end to end: a dataset labelled by a random teacher model
+# (mlpot model init + predict), a run killed with SIGKILL after its first checkpoint and resumed
+# with --resume, which must end with the same model as an uninterrupted run; the epoch lines,
+# the CSV learning curve, the /training provenance, --config files and usage errors.
+# Usage: bash test_train.sh <mlpot binary> <source dir> <tmp dir>
+set -euo pipefail
+
+MLPOT=$1
+SRC=$2
+TMP=$3/cli_train
+rm -rf "$TMP"
+mkdir -p "$TMP"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# --- a labelled dataset: rattled 2x2x1 Si supercells, labels from a teacher model ---
+"$MLPOT" model init --arch cgcnn --species Si --cutoff 4 --features 8 --layers 2 --basis 8 \
+    --readout-hidden 8 --bias-std 0.2 --seed 7 -o "$TMP/teacher.h5" 2>/dev/null
+"$MLPOT" convert "$SRC/structures/Si.vasp" "$TMP/si.xyz" 2>/dev/null
+frames=()
+for k in $(seq 1 12); do
+    awk -v seed="$k" 'BEGIN { srand(seed) }
+        NR == 1 { print; next }
+        NR == 2 { # a 2x2x1 supercell: double a and b in the Lattice
+            match($0, /Lattice="[^"]*"/)
+            split(substr($0, RSTART + 9, RLENGTH - 10), L, " ")
+            for (i = 1; i <= 6; i++) L[i] *= 2
+            lat = "Lattice=\"" L[1]; for (i = 2; i <= 9; i++) lat = lat " " L[i]; lat = lat "\""
+            sub(/Lattice="[^"]*"/, lat); print; a1 = L[1]; b2 = L[5]; next }
+        { n++; el[n] = $1; x[n] = $2; y[n] = $3; z[n] = $4 }
+        END { for (i = 0; i < 2; i++) for (j = 0; j < 2; j++) for (m = 1; m <= n; m++)
+                  printf "%s %.8f %.8f %.8f\n", el[m], x[m] + i * a1 / 2 + 0.15 * (rand() - 0.5),
+                         y[m] + j * b2 / 2 + 0.15 * (rand() - 0.5), z[m] + 0.15 * (rand() - 0.5) }' \
+        "$TMP/si.xyz" | sed '1s/.*/32/' >"$TMP/frame$k.xyz"
+    frames+=("$TMP/frame$k.xyz")
+done
+run "$MLPOT" predict "${frames[@]}" --model "$TMP/teacher.h5" --format extxyz -o "$TMP/labelled.xyz"
+expect_rc 0 "teacher labels"
+run "$MLPOT" dataset convert "$TMP/labelled.xyz" -o "$TMP/data.h5"
+expect_rc 0 "dataset convert"
+
+common=(--train "$TMP/data.h5" --valid-fraction 0.25 --cutoff 4 --features 12 --layers 2
+    --basis 8 --readout-hidden 12 --batch-size 3 --lr 3e-3 --seed 5 --threads 1 --epochs 20)
+
+# --- an uninterrupted run ---
+run "$MLPOT" train "${common[@]}" -o "$TMP/a.h5"
+expect_rc 0 "train"
+expect_in out "settings:" "train prints its settings"
+expect_in out "epoch   20/20" "train prints epoch lines"
+expect_in out "wrote $TMP/a.h5" "train names its output"
+[[ $(wc -l <"$TMP/a.h5.csv") -eq 21 ]] && ok || bad "the CSV has a header and 20 rows"
+run "$MLPOT" model info "$TMP/a.h5"
+expect_in out "command_line" "provenance: command line"
+expect_in out "train_file" "provenance: training file"
+expect_in out "train_sha256       $(sha256sum "$TMP/data.h5" | cut -d' ' -f1)" "provenance: SHA-256"
+
+# --- killed with SIGKILL after its first checkpoint, then resumed ---
+"$MLPOT" train "${common[@]}" -o "$TMP/b.h5" >"$TMP/b.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+    [[ -f $TMP/b.h5.ckpt ]] && break
+    sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+if [[ -f $TMP/b.h5 ]]; then
+    bad "the run finished before it could be killed; the resume test tested nothing"
+else
+    ok
+fi
+[[ -f $TMP/b.h5.ckpt ]] && ok || bad "a checkpoint exists after the kill"
+run "$MLPOT" train --resume "$TMP/b.h5.ckpt"
+expect_rc 0 "resume"
+expect_in out "resuming" "resume says so"
+run "$MLPOT" predict "$TMP/frame1.xyz" --model "$TMP/a.h5" --format json --per-atom
+cp "$TMP/out" "$TMP/pred_a.json"
+run "$MLPOT" predict "$TMP/frame1.xyz" --model "$TMP/b.h5" --format json --per-atom
+sed 's|b\.h5|a.h5|' "$TMP/out" >"$TMP/pred_b.json"
+cmp -s "$TMP/pred_a.json" "$TMP/pred_b.json" && ok ||
+    bad "killed + resumed run predicts differently from the uninterrupted run"
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    /usr/bin/python3 - "$TMP/a.h5" "$TMP/b.h5" <<'PY' && ok || bad "parameters differ after resume"
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+names = []
+a.visit(lambda n: names.append(n) if isinstance(a[n], h5py.Dataset) else None)
+assert names and all(np.array_equal(a[n][()], b[n][()]) for n in names)
+PY
+fi
+cmp -s <(cut -d, -f1,3- "$TMP/a.h5.csv") <(cut -d, -f1,3- "$TMP/b.h5.csv") && ok ||
+    bad "the learning curves differ (apart from timings)"
+no_temp_files "$TMP" "train"
+compgen -G "$TMP/*.part" >/dev/null && bad "partial files left" || ok
+
+# --- a config file, overridden by an option ---
+cat >"$TMP/settings.json" <<JSON
+{
+  "train": "$TMP/data.h5",
+  "valid-fraction": 0.25, "cutoff": 4, "features": 6, "layers": 1, "basis": 6,
+  "readout-hidden": 6, "epochs": 5, "lr-schedule": "plateau", "seed": 1
+}
+JSON
+run "$MLPOT" train --config "$TMP/settings.json" --epochs 2 -o "$TMP/c.h5"
+expect_rc 0 "train --config"
+expect_in out "epochs 2," "an option overrides the config file"
+expect_in out "(plateau)" "the config file's schedule is used"
+echo '{"train": "x.h5", "bogus": 1}' >"$TMP/bad.json"
+run "$MLPOT" train --config "$TMP/bad.json" -o "$TMP/d.h5"
+expect_rc 2 "unknown config setting"
+expect_in err 'unknown setting "bogus"' "unknown config setting message"
+
+# --- usage errors ---
+run "$MLPOT" train -o "$TMP/e.h5"
+expect_rc 2 "train without --train"
+run "$MLPOT" train --train "$TMP/data.h5" -o "$TMP/e.h5" --arch transformer
+expect_rc 2 "train unknown architecture"
+run "$MLPOT" train --train "$TMP/missing.h5" -o "$TMP/e.h5"
+expect_rc 1 "train on a missing dataset"
+expect_in err "missing.h5" "missing dataset message"
+
+finish "cli train"

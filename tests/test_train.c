@@ -1,0 +1,169 @@
+/* test_train.c — the fit loop on a generated dataset whose labels come from a random "teacher"
+ * model (so there is something to learn): the validation loss falls; species energies come from
+ * least squares; 1 and 2 threads give bit-identical models; a run stopped after two epochs
+ * and resumed from its checkpoint ends with exactly the model of an uninterrupted run. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+#include "model/model.h"
+#include "model/model_file.h"
+#include "train/dataset.h"
+#include "train/trainer.h"
+
+static const int species_Si[] = {14};
+
+static void make_dataset(const char *path) {
+    mlpot_model *teacher = ts_random_model("cgcnn", species_Si, 1, 3.5, 2024);
+    mlpot_calculator *c = NULL;
+    TS_OK(mlpot_calculator_create(&c, teacher));
+    dataset_writer *w = NULL;
+    TS_OK(dataset_writer_open(&w, path));
+    ts_rng rng;
+    ts_rng_seed(&rng, 11);
+    for (int f = 0; f < 16; f++) {
+        double a = 4.4 + 0.4 * ts_uniform(&rng);
+        double cell[9] = {a, 0, 0, 0.2, a, 0, -0.1, 0.3, a};
+        int pbc[3] = {1, 1, 1};
+        mlpot_structure *s = ts_random_structure(&rng, 4 + f % 3, species_Si, 1, cell, pbc, 2.0);
+        int n = mlpot_structure_n_atoms(s);
+        double forces[18], stress[9];
+        mlpot_results r = {.forces = forces, .stress = stress};
+        TS_OK(mlpot_calculator_compute(c, s, &r));
+        TS_OK(mlpot_structure_set_energy(s, r.energy - 5.4 * n)); /* a per-atom reference */
+        TS_OK(mlpot_structure_set_forces(s, forces));
+        TS_OK(mlpot_structure_set_stress(s, stress));
+        TS_OK(dataset_writer_append(w, s));
+        mlpot_structure_free(s);
+    }
+    TS_OK(dataset_writer_close(w));
+    mlpot_calculator_free(c);
+    mlpot_model_free(teacher);
+}
+
+static train_settings settings(const char *data, const char *name, int threads) {
+    train_settings s;
+    train_settings_defaults(&s);
+    char path[4096];
+    snprintf(s.train_path, sizeof s.train_path, "%s", data);
+    snprintf(s.output, sizeof s.output, "%s", ts_tmp_path(name, path, sizeof path));
+    s.valid_fraction = 0.25;
+    s.hp.cutoff = 3.5;
+    s.hp.n_features = 6;
+    s.hp.n_layers = 1;
+    s.hp.n_basis = 5;
+    s.hp.readout_hidden = 4;
+    s.epochs = 6;
+    s.batch_size = 4;
+    s.opt.lr = 5e-3;
+    s.opt.ema_decay = 0.9;
+    s.seed = 3;
+    s.threads = threads;
+    s.weights.stress = 10.0;
+    return s;
+}
+
+/* Validation losses of the CSV learning curve (column 8). */
+static int read_valid_losses(const char *path, double *out, int max) {
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[1024];
+    int n = 0;
+    assert_non_null(fgets(line, sizeof line, fp)); /* header */
+    while (n < max && fgets(line, sizeof line, fp)) {
+        char *p = line;
+        for (int col = 0; col < 7; col++)
+            p = strchr(p, ',') + 1;
+        out[n++] = strtod(p, NULL);
+    }
+    fclose(fp);
+    return n;
+}
+
+static mlpot_model *load(const char *path) {
+    mlpot_model *m = NULL;
+    TS_OK(model_file_read(path, &m));
+    return m;
+}
+
+static FILE *quiet(void) {
+    FILE *fp = fopen("/dev/null", "w");
+    assert_non_null(fp);
+    return fp;
+}
+
+static void test_training(void **state) {
+    (void)state;
+    char data[4096], path[4200];
+    ts_tmp_path("train_teacher.h5", data, sizeof data);
+    make_dataset(data);
+    FILE *out = quiet();
+
+    train_settings a = settings(data, "train_a.h5", 1);
+    TS_OK(train_run(&a, NULL, 0, out));
+    double losses[16];
+    char csv[4200];
+    snprintf(csv, sizeof csv, "%s.csv", a.output);
+    int n = read_valid_losses(csv, losses, 16);
+    assert_int_equal(n, 6);
+    print_message("validation loss: epoch 1 %.4e -> epoch 6 %.4e\n", losses[0], losses[5]);
+    assert_true(losses[5] < 0.7 * losses[0]);
+    mlpot_model *ma = load(a.output);
+    /* least squares put the -5.4 eV/atom reference into the species energy */
+    assert_true(fabs(ma->v.species_energy[0] - (-5.4)) < 1.0);
+    assert_int_equal(ma->hp.species[0], 14);
+
+    /* two threads: the same model bit for bit */
+    train_settings b = settings(data, "train_b.h5", 2);
+    TS_OK(train_run(&b, NULL, 0, out));
+    mlpot_model *mb = load(b.output);
+    assert_int_equal(ma->n_params, mb->n_params);
+    assert_memory_equal(ma->params, mb->params, ma->n_params * sizeof(double));
+
+    /* stopped after two epochs, resumed from the checkpoint: the same model */
+    train_settings c = settings(data, "train_c.h5", 1);
+    c.stop_after_epochs = 2;
+    TS_OK(train_run(&c, NULL, 0, out));
+    snprintf(path, sizeof path, "%s.ckpt", c.output);
+    train_settings none = {0};
+    TS_OK(train_run(&none, path, 0, out));
+    mlpot_model *mc = load(c.output);
+    assert_memory_equal(ma->params, mc->params, ma->n_params * sizeof(double));
+    snprintf(csv, sizeof csv, "%s.csv", c.output);
+    assert_int_equal(read_valid_losses(csv, losses, 16), 6);
+
+    mlpot_model_free(ma);
+    mlpot_model_free(mb);
+    mlpot_model_free(mc);
+    fclose(out);
+}
+
+static void test_bad_inputs(void **state) {
+    (void)state;
+    FILE *out = quiet();
+    train_settings s;
+    train_settings_defaults(&s);
+    char path[4096];
+    snprintf(s.train_path, sizeof s.train_path, "%s", ts_tmp_path("missing.h5", path, sizeof path));
+    snprintf(s.output, sizeof s.output, "%s", ts_tmp_path("never.h5", path, sizeof path));
+    assert_int_not_equal(train_run(&s, NULL, 0, out), MLPOT_OK);
+    assert_non_null(strstr(mlpot_last_error(), "missing.h5"));
+    /* a model file is not a checkpoint */
+    mlpot_model *m = ts_random_model("cgcnn", species_Si, 1, 3.5, 1);
+    ts_tmp_path("not_a_checkpoint.h5", path, sizeof path);
+    TS_OK(model_file_write(m, path));
+    assert_int_not_equal(train_run(NULL, path, 0, out), MLPOT_OK);
+    assert_non_null(strstr(mlpot_last_error(), "not a training checkpoint"));
+    mlpot_model_free(m);
+    fclose(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_training),
+        cmocka_unit_test(test_bad_inputs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
