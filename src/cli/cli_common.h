@@ -48,6 +48,7 @@ int cli_convert(int argc, char **argv);
 int cli_model(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_train(int argc, char **argv);
+int cli_eval(int argc, char **argv);
 int cli_dataset(int argc, char **argv);
 
 #endif

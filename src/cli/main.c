@@ -15,6 +15,7 @@ static const command commands[] = {
     {"convert", cli_convert, "convert structures between VASP POSCAR and extended XYZ"},
     {"predict", cli_predict, "energy, forces and stress of structures with a potential"},
     {"train", cli_train, "fit a potential to an HDF5 dataset (with checkpoints and resume)"},
+    {"eval", cli_eval, "errors of a potential on labelled data, parity plots (SVG)"},
     {"model", cli_model, "create (init) or describe (info) model files"},
     {"dataset", cli_dataset, "training datasets (HDF5): convert, info, split"},
 };

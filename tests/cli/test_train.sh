@@ -110,6 +110,29 @@ run "$MLPOT" train --config "$TMP/bad.json" -o "$TMP/d.h5"
 expect_rc 2 "unknown config setting"
 expect_in err 'unknown setting "bogus"' "unknown config setting message"
 
+# --- mlpot eval: the teacher on its own labels has no error at all (labels are written with
+# digits that read back exactly); the trained model has some, and plots are written ---
+run "$MLPOT" eval "$TMP/teacher.h5" "$TMP/data.h5" --json
+expect_rc 0 "eval the teacher"
+expect_in out '"energy_mae_mev_per_atom": 0,' "teacher: zero energy error"
+expect_in out '"force_mae_ev_per_a": 0,' "teacher: zero force error"
+expect_in out '"stress_mae_gpa": 0,' "teacher: zero stress error"
+run "$MLPOT" eval "$TMP/a.h5" "$TMP/labelled.xyz" --plot "$TMP/parity.svg" \
+    --log "$TMP/a.h5.csv" --curve "$TMP/curve.svg"
+expect_rc 0 "eval with plots"
+expect_in out "config type" "eval prints a table"
+expect_in out "(none)" "frames without a config type are grouped as (none)"
+run "$MLPOT" eval "$TMP/a.h5" "$TMP/data.h5"
+expect_in out "labelled.xyz" "a dataset's /name (here the source file) groups the rows"
+expect_file_has "$TMP/parity.svg" "<svg" "parity plot is SVG"
+[[ $(grep -c "<circle" "$TMP/parity.svg") -eq $((12 + 12 * 32 * 3 + 12 * 6)) ]] && ok ||
+    bad "parity plot has one point per frame, force component and stress component"
+expect_file_has "$TMP/curve.svg" "valid loss" "learning curve"
+run "$MLPOT" eval "$TMP/a.h5" "$TMP/data.h5" --log "$TMP/a.h5.csv"
+expect_rc 2 "--log without --curve"
+run "$MLPOT" eval "$TMP/a.h5" "$TMP/missing.h5"
+expect_rc 1 "eval on a missing file"
+
 # --- usage errors ---
 run "$MLPOT" train -o "$TMP/e.h5"
 expect_rc 2 "train without --train"
