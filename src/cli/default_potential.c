@@ -44,7 +44,8 @@ static int list_models(const char *dir, char ***out) {
         n++;
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, compare_names);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof *names, compare_names);
     *out = names;
     return n;
 }

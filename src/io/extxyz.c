@@ -15,6 +15,9 @@
 
 #define EXTXYZ_MAX_COLUMNS 64
 #define EXTXYZ_MAX_TOKENS 1024
+#define EXTXYZ_MAX_KEYS 1024
+/* Integer columns are kept as doubles: only integers of at most 2^53 in magnitude are exact. */
+#define EXTXYZ_MAX_INTEGER 9007199254740992L
 
 enum column_role { ROLE_EXTRA, ROLE_SPECIES, ROLE_Z, ROLE_POS, ROLE_FORCES };
 
@@ -42,48 +45,75 @@ static void free_key_values(key_value *kv, int n) {
     free(kv);
 }
 
-/* Reads a key or a value starting at *p: a "quoted string" (with \" and \\ escapes), a
- * {...} or [...] group, or a bare word ending at white space or (for keys) '='. */
-static mlpot_status read_item(line_reader *lr, const char **p, int is_key, char **out) {
-    const char *s = *p;
-    size_t cap = strlen(s) + 1;
-    char *buf = NULL;
-    mlpot_status st = mem_calloc(&buf, cap, 1);
-    if (st)
-        return st;
+/* Measures (buf == NULL) or copies (buf != NULL, with room for *len + 1 bytes) the key or
+ * value starting at s: a "quoted string" (with \" \\ and \n escapes), a {...} or [...] group,
+ * or a bare word ending at white space or (for keys) '='. Returns the end of the item, or NULL
+ * with *missing = the closing character that is missing. */
+static const char *scan_item(const char *s, int is_key, char *buf, size_t *len, char *missing) {
     size_t n = 0;
     if (*s == '"') {
         s++;
         while (*s && *s != '"') {
-            if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+            char c = *s++;
+            if (c == '\\' && (*s == '"' || *s == '\\')) {
+                c = *s++;
+            } else if (c == '\\' && *s == 'n') {
+                c = '\n';
                 s++;
-            else if (*s == '\\' && s[1] == 'n') {
-                buf[n++] = '\n';
-                s += 2;
-                continue;
             }
-            buf[n++] = *s++;
+            if (buf)
+                buf[n] = c;
+            n++;
         }
         if (*s != '"') {
-            free(buf);
-            return line_reader_error(lr, "expected a closing '\"' in the comment line");
+            *missing = '"';
+            return NULL;
         }
         s++;
     } else if (!is_key && (*s == '{' || *s == '[')) {
         char close = *s == '{' ? '}' : ']';
-        while (*s && *s != close)
-            buf[n++] = *s++;
-        if (*s != close) {
-            free(buf);
-            return line_reader_error(lr, "expected a closing '%c' in the comment line", close);
+        while (*s && *s != close) {
+            if (buf)
+                buf[n] = *s;
+            n++;
+            s++;
         }
-        buf[n++] = *s++;
+        if (*s != close) {
+            *missing = close;
+            return NULL;
+        }
+        if (buf)
+            buf[n] = *s;
+        n++;
+        s++;
     } else {
-        while (*s && !isspace((unsigned char)*s) && !(is_key && *s == '='))
-            buf[n++] = *s++;
+        while (*s && !isspace((unsigned char)*s) && !(is_key && *s == '=')) {
+            if (buf)
+                buf[n] = *s;
+            n++;
+            s++;
+        }
     }
-    buf[n] = '\0';
-    *p = s;
+    if (buf)
+        buf[n] = '\0';
+    *len = n;
+    return s;
+}
+
+/* Reads a key or a value starting at *p (see scan_item) into a new string of its own size. */
+static mlpot_status read_item(line_reader *lr, const char **p, int is_key, char **out) {
+    size_t len = 0;
+    char missing = 0;
+    const char *end = scan_item(*p, is_key, NULL, &len, &missing);
+    if (!end)
+        return line_reader_error(lr, "expected a closing '%c' in the comment line, found %s",
+                                 missing, "end of line");
+    char *buf = NULL;
+    mlpot_status st = mem_calloc(&buf, len + 1, 1);
+    if (st)
+        return st;
+    scan_item(*p, is_key, buf, &len, &missing);
+    *p = end;
     *out = buf;
     return MLPOT_OK;
 }
@@ -91,6 +121,7 @@ static mlpot_status read_item(line_reader *lr, const char **p, int is_key, char 
 static mlpot_status parse_comment(line_reader *lr, const char *line, key_value **kv_out,
                                   int *n_out) {
     key_value *kv = NULL;
+    size_t cap = 0;
     int n = 0;
     mlpot_status st = MLPOT_OK;
     const char *p = line;
@@ -99,6 +130,12 @@ static mlpot_status parse_comment(line_reader *lr, const char *line, key_value *
             p++;
         if (!*p)
             break;
+        if (n >= EXTXYZ_MAX_KEYS) {
+            /* info keys are looked up linearly: bound the count, not only the line length */
+            st = line_reader_error(lr, "expected at most %d key=value pairs in the comment line",
+                                   EXTXYZ_MAX_KEYS);
+            goto fail;
+        }
         char *key = NULL, *value = NULL;
         if ((st = read_item(lr, &p, 1, &key)))
             goto fail;
@@ -119,7 +156,7 @@ static mlpot_status parse_comment(line_reader *lr, const char *line, key_value *
         } else {
             st = mem_strdup(&value, "T"); /* a bare key is a true flag, as in ASE */
         }
-        if (st || (st = mem_resize(&kv, (size_t)n + 1, sizeof *kv))) {
+        if (st || (st = mem_reserve(&kv, &cap, (size_t)n + 1, sizeof *kv))) {
             free(key);
             free(value);
             goto fail;
@@ -139,6 +176,8 @@ fail:
 /* Parses `count` numbers separated by white space (and optional commas/brackets). */
 static int parse_numbers(const char *text, double *out, int count, int allow_nan) {
     char buf[1024];
+    if (strlen(text) >= sizeof buf)
+        return 0;
     snprintf(buf, sizeof buf, "%s", text);
     for (char *q = buf; *q; q++)
         if (*q == ',' || *q == '[' || *q == ']')
@@ -193,59 +232,103 @@ static int parse_tensor(const char *text, double t[9]) {
     return 0;
 }
 
+/* Column names with a meaning: such a column must have the type and count of its role (so
+ * that no extra column takes a name the writer uses for a role), and a role is given once. */
+static const struct {
+    const char *name;
+    enum column_role role;
+    char type;
+    int n_cols;
+} known_columns[] = {
+    {"species", ROLE_SPECIES, 'S', 1}, {"pos", ROLE_POS, 'R', 3},
+    {"positions", ROLE_POS, 'R', 3},   {"forces", ROLE_FORCES, 'R', 3},
+    {"force", ROLE_FORCES, 'R', 3},
+};
+
 static mlpot_status parse_properties(line_reader *lr, const char *text, column_spec *cols,
                                      int *n_cols_out) {
-    char buf[4096];
     char q[64];
-    snprintf(buf, sizeof buf, "%s", text);
+    char *buf = NULL;
+    mlpot_status st = mem_strdup(&buf, text);
+    if (st)
+        return st;
     int n = 0;
-    char *save = NULL;
-    char *fields[3 * EXTXYZ_MAX_COLUMNS + 1];
+    char *fields[3 * EXTXYZ_MAX_COLUMNS];
     int nf = 0;
-    for (char *f = strtok_r(buf, ":", &save); f; f = strtok_r(NULL, ":", &save)) {
-        if (nf >= 3 * EXTXYZ_MAX_COLUMNS)
-            return line_reader_error(lr, "expected at most %d Properties columns",
-                                     EXTXYZ_MAX_COLUMNS);
+    /* split at every ':' (empty fields are kept, and rejected below) */
+    for (char *f = buf;;) {
+        if (nf >= 3 * EXTXYZ_MAX_COLUMNS) {
+            st = line_reader_error(lr, "expected at most %d Properties columns",
+                                   EXTXYZ_MAX_COLUMNS);
+            goto done;
+        }
         fields[nf++] = f;
+        char *colon = strchr(f, ':');
+        if (!colon)
+            break;
+        *colon = '\0';
+        f = colon + 1;
     }
-    if (nf == 0 || nf % 3 != 0)
-        return line_reader_error(lr, "expected Properties as name:type:count triples, found %s",
-                                 quote_token(text, q));
+    if (nf % 3 != 0) {
+        st = line_reader_error(lr, "expected Properties as name:type:count triples, found %s",
+                               quote_token(text, q));
+        goto done;
+    }
     for (int k = 0; k < nf; k += 3) {
         column_spec *c = &cols[n];
         memset(c, 0, sizeof *c);
         long count;
         const char *type = fields[k + 1];
-        if (strlen(fields[k]) >= sizeof c->name || !fields[k][0])
-            return line_reader_error(lr, "expected a Properties column name, found %s",
-                                     quote_token(fields[k], q));
-        if (strlen(type) != 1 || !strchr("RILS", type[0]))
-            return line_reader_error(lr, "expected a Properties type R, I, L or S, found %s",
-                                     quote_token(type, q));
-        if (!parse_long(fields[k + 2], &count) || count < 1 || count > 64)
-            return line_reader_error(lr, "expected a Properties column count 1..64, found %s",
-                                     quote_token(fields[k + 2], q));
+        if (strlen(fields[k]) >= sizeof c->name || !fields[k][0]) {
+            st = line_reader_error(lr, "expected a Properties column name, found %s",
+                                   quote_token(fields[k], q));
+            goto done;
+        }
+        if (strlen(type) != 1 || !strchr("RILS", type[0])) {
+            st = line_reader_error(lr, "expected a Properties type R, I, L or S, found %s",
+                                   quote_token(type, q));
+            goto done;
+        }
+        if (!parse_long(fields[k + 2], &count) || count < 1 || count > 64) {
+            st = line_reader_error(lr, "expected a Properties column count 1..64, found %s",
+                                   quote_token(fields[k + 2], q));
+            goto done;
+        }
         snprintf(c->name, sizeof c->name, "%s", fields[k]);
         c->type = type[0];
         c->n_cols = (int)count;
         c->role = ROLE_EXTRA;
-        if (!strcmp(c->name, "species") && c->type == 'S' && count == 1)
-            c->role = ROLE_SPECIES;
-        else if (!strcmp(c->name, "Z") && c->type == 'I' && count == 1)
+        if (!strcmp(c->name, "Z") && c->type == 'I' && count == 1)
             c->role = ROLE_Z;
-        else if ((!strcmp(c->name, "pos") || !strcmp(c->name, "positions")) && c->type == 'R' &&
-                 count == 3)
-            c->role = ROLE_POS;
-        else if ((!strcmp(c->name, "forces") || !strcmp(c->name, "force")) && c->type == 'R' &&
-                 count == 3)
-            c->role = ROLE_FORCES;
-        for (int m = 0; m < n; m++)
-            if (!strcmp(cols[m].name, c->name))
-                return line_reader_error(lr, "Properties names column '%s' twice", c->name);
+        for (size_t m = 0; m < sizeof known_columns / sizeof known_columns[0]; m++) {
+            if (strcmp(c->name, known_columns[m].name) != 0)
+                continue;
+            if (c->type != known_columns[m].type || count != known_columns[m].n_cols) {
+                st = line_reader_error(lr, "expected Properties column %s:%c:%d, found %s:%c:%ld",
+                                       c->name, known_columns[m].type, known_columns[m].n_cols,
+                                       c->name, c->type, count);
+                goto done;
+            }
+            c->role = known_columns[m].role;
+        }
+        for (int m = 0; m < n; m++) {
+            if (!strcmp(cols[m].name, c->name)) {
+                st = line_reader_error(lr, "Properties names column '%s' twice", c->name);
+                goto done;
+            }
+            if (c->role != ROLE_EXTRA && c->role != ROLE_Z && cols[m].role == c->role) {
+                st = line_reader_error(lr, "expected one of the Properties columns '%s' and "
+                                           "'%s', found both",
+                                       cols[m].name, c->name);
+                goto done;
+            }
+        }
         n++;
     }
     *n_cols_out = n;
-    return MLPOT_OK;
+done:
+    free(buf);
+    return st;
 }
 
 static void free_columns(column_spec *cols, int n) {
@@ -264,6 +347,7 @@ static mlpot_status apply_comment(line_reader *lr, key_value *kv, int n_kv, mlpo
     char q[64];
     int has_lattice = 0, has_pbc = 0, has_virial = 0;
     double virial[9];
+    const char *virial_text = NULL;
     mlpot_status st;
     for (int k = 0; k < n_kv; k++) {
         const char *key = kv[k].key, *value = kv[k].value;
@@ -278,7 +362,10 @@ static mlpot_status apply_comment(line_reader *lr, key_value *kv, int n_kv, mlpo
             char buf[256];
             char *tok[4];
             snprintf(buf, sizeof buf, "%s", value);
-            int nt = split_tokens(buf, tok, 4);
+            for (char *c = buf; *c; c++)
+                if (*c == ',' || *c == '[' || *c == ']')
+                    *c = ' ';
+            int nt = strlen(value) < sizeof buf ? split_tokens(buf, tok, 4) : 0;
             if (nt == 1)
                 tok[1] = tok[2] = tok[0];
             if ((nt != 3 && nt != 1) || !parse_logical(tok[0], &s->pbc[0]) ||
@@ -301,6 +388,7 @@ static mlpot_status apply_comment(line_reader *lr, key_value *kv, int n_kv, mlpo
                 return line_reader_error(lr, "expected virial=\"9 or 6 numbers\", found %s",
                                          quote_token(value, q));
             has_virial = 1;
+            virial_text = value;
         } else if ((st = mlpot_structure_set_info(s, key, value))) {
             return st;
         }
@@ -312,8 +400,13 @@ static mlpot_status apply_comment(line_reader *lr, key_value *kv, int n_kv, mlpo
         double volume = fabs(mat3_det(s->cell));
         if (!structure_is_periodic3(s) || !(volume > 0))
             return line_reader_error(lr, "virial given for a structure without a 3D cell");
-        for (int k = 0; k < 9; k++)
+        for (int k = 0; k < 9; k++) {
             s->stress[k] = -virial[k] / volume;
+            if (isinf(s->stress[k]))
+                return line_reader_error(lr, "expected a virial that gives a finite stress "
+                                             "(virial / volume), found %s",
+                                         quote_token(virial_text, q));
+        }
         s->has_stress = 1;
     }
     if (s->has_stress && !structure_is_periodic3(s))
@@ -364,9 +457,16 @@ static mlpot_status read_atom_line(line_reader *lr, char *line, column_spec *col
                                              col->name, quote_token(tok[t], q));
                 break;
             case 'I':
-                if (!parse_long(tok[t], &iv))
-                    return line_reader_error(lr, "expected an integer in column '%s', found %s",
+                if (!parse_long(tok[t], &iv) || iv < -EXTXYZ_MAX_INTEGER ||
+                    iv > EXTXYZ_MAX_INTEGER)
+                    return line_reader_error(lr,
+                                             "expected an integer of at most 2^53 in magnitude in "
+                                             "column '%s', found %s",
                                              col->name, quote_token(tok[t], q));
+                if (col->role == ROLE_Z && (iv < 1 || iv > ELEMENT_MAX_Z))
+                    return line_reader_error(lr, "expected an atomic number 1..%d in column 'Z', "
+                                                 "found %s",
+                                             ELEMENT_MAX_Z, quote_token(tok[t], q));
                 *v = (double)iv;
                 break;
             default: /* 'L' */
@@ -501,8 +601,10 @@ mlpot_status extxyz_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
         if ((st = read_atom_line(lr, line, cols, n_cols, total_cols, (size_t)i, tok)))
             goto done;
     }
-    if ((st = build_frame(cols, n_cols, (int)n_atoms, s)) ||
-        (st = structure_validate(s, lr->name)))
+    /* What validation can still reject (the cell) comes from the comment line. */
+    char where[512];
+    snprintf(where, sizeof where, "%s:%ld", lr->name, comment_line);
+    if ((st = build_frame(cols, n_cols, (int)n_atoms, s)) || (st = structure_validate(s, where)))
         goto done;
     *out = s;
     s = NULL;
@@ -525,17 +627,24 @@ void format_double(char out[32], double x) {
     }
 }
 
-/* Writes a value, quoted when it would not survive as a bare word. */
-static void write_value(FILE *fp, const char *v) {
-    int needs_quotes = !*v;
+/* 1 if a key or value would not read back as the same bare word: empty, with white space, a
+ * quote, '=' or a backslash, or starting like a {...} or [...] group that ends before it does. */
+static int needs_quotes(const char *v) {
+    if (!*v)
+        return 1;
+    if (*v == '{' || *v == '[') {
+        const char *close = strchr(v, *v == '{' ? '}' : ']');
+        if (!close || close[1] != '\0')
+            return 1;
+    }
     for (const char *p = v; *p; p++)
         if (isspace((unsigned char)*p) || *p == '"' || *p == '=' || *p == '\\')
-            needs_quotes = 1;
-    if (!needs_quotes) {
-        fputs(v, fp);
-        return;
-    }
-    fputc('"', fp);
+            return 1;
+    return 0;
+}
+
+/* The text of a quoted string, with the escapes read_item undoes. */
+static void write_escaped(FILE *fp, const char *v) {
     for (const char *p = v; *p; p++) {
         if (*p == '"' || *p == '\\')
             fputc('\\', fp);
@@ -545,6 +654,16 @@ static void write_value(FILE *fp, const char *v) {
         }
         fputc(*p, fp);
     }
+}
+
+/* Writes a value, quoted when it would not survive as a bare word. */
+static void write_value(FILE *fp, const char *v) {
+    if (!needs_quotes(v)) {
+        fputs(v, fp);
+        return;
+    }
+    fputc('"', fp);
+    write_escaped(fp, v);
     fputc('"', fp);
 }
 
@@ -566,11 +685,20 @@ mlpot_status extxyz_write(FILE *fp, const mlpot_structure *s) {
         write_numbers(fp, s->cell, 9);
         fputs("\" ", fp);
     }
-    fputs("Properties=species:S:1:pos:R:3", fp);
+    /* Column names come from a Properties value that may have been quoted. */
+    int quote = 0;
     for (int c = 0; c < s->n_columns; c++)
-        fprintf(fp, ":%s:%c:%d", s->columns[c].name, s->columns[c].type, s->columns[c].n_cols);
+        quote |= needs_quotes(s->columns[c].name);
+    fputs(quote ? "Properties=\"species:S:1:pos:R:3" : "Properties=species:S:1:pos:R:3", fp);
+    for (int c = 0; c < s->n_columns; c++) {
+        fputc(':', fp);
+        write_escaped(fp, s->columns[c].name);
+        fprintf(fp, ":%c:%d", s->columns[c].type, s->columns[c].n_cols);
+    }
     if (s->forces)
         fputs(":forces:R:3", fp);
+    if (quote)
+        fputc('"', fp);
     char buf[32];
     if (s->has_energy) {
         format_double(buf, s->energy);

@@ -14,6 +14,7 @@
 #include "core/memory.h"
 
 #define POSCAR_MAX_SPECIES 128
+#define POSCAR_MAX_ATOMS 100000000L
 
 /* Next line, or a parse error naming what was expected at the end of the file. */
 static mlpot_status next_line(line_reader *lr, char **line, const char *expected) {
@@ -44,6 +45,16 @@ static mlpot_status read_vector(line_reader *lr, char *line, double v[3], const 
             return line_reader_error(lr, "expected %s (3 numbers), found %s", what,
                                      quote_token(k < n ? tok[k] : NULL, q));
     return MLPOT_OK;
+}
+
+/* 1 if structure_validate accepts `cell` for a structure periodic in 3D: the test a cell that
+ * was read (and so the cell written back) must pass, independent of the cell's size. */
+static int cell_is_regular(const double cell[9]) {
+    mlpot_structure probe;
+    memset(&probe, 0, sizeof probe);
+    memcpy(probe.cell, cell, sizeof probe.cell);
+    probe.pbc[0] = probe.pbc[1] = probe.pbc[2] = 1;
+    return structure_validate(&probe, "") == MLPOT_OK;
 }
 
 /* Species of a VASP 4 file: the --species option, else the first words of the comment. */
@@ -89,10 +100,11 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
     double scale[3];
     if ((st = next_line(lr, &line, "the scale factor")))
         return st;
+    long scale_line = lr->line;
     int n = split_tokens(line, tok, 4);
     int n_scale = (n >= 3 && parse_double(tok[1], &scale[1])) ? 3 : 1;
     for (int k = 0; k < n_scale; k++)
-        if (!parse_double(tok[k], &scale[k]))
+        if (k >= n || !parse_double(tok[k], &scale[k]))
             return line_reader_error(lr, "expected the scale factor (1 or 3 numbers), found %s",
                                      quote_token(k < n ? tok[k] : NULL, q));
     if (n_scale == 1 && scale[0] == 0.0)
@@ -107,9 +119,11 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
             (st = read_vector(lr, line, &cell[3 * k], vec_name[k])))
             return st;
     }
-    double det = mat3_det(cell);
-    if (!(fabs(det) > 1e-12))
+    /* A relative test: an absolute bound on the determinant would reject tiny cells that a
+     * scale factor then enlarges, and the scaled cells that are written back. */
+    if (!cell_is_regular(cell))
         return line_reader_error(lr, "expected three linearly independent lattice vectors");
+    double det = mat3_det(cell);
 
     /* VASP 5 species line, or directly the counts (VASP 4) */
     int species[POSCAR_MAX_SPECIES];
@@ -135,15 +149,26 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
         if (nc < n_species)
             return line_reader_error(lr, "expected %d atom counts (one per species), found %d",
                                      n_species, nc);
+        n = nc;
     }
+    /* Counts run up to the first word that is not an integer (a comment may follow them): in
+     * VASP 4 they give the number of species; in VASP 5 they must match the species line. */
+    int n_counts = 0;
+    while (n_counts < n && n_counts <= POSCAR_MAX_SPECIES && parse_long(tok[n_counts], &dummy))
+        n_counts++;
+    if (!vasp5)
+        n_species = n_counts;
+    else if (n_counts > n_species)
+        return line_reader_error(lr, "expected %d atom counts (one per species), found %d",
+                                 n_species, n_counts);
     long total = 0;
     for (int k = 0; k < n_species; k++) {
         if (!parse_long(tok[k], &counts[k]) || counts[k] < 1)
             return line_reader_error(lr, "expected a positive atom count, found %s",
                                      quote_token(tok[k], q));
-        total += counts[k];
-        if (total > 100000000L)
+        if (counts[k] > POSCAR_MAX_ATOMS - total) /* not total + count: that may overflow */
             return line_reader_error(lr, "expected at most 10^8 atoms in all, found more");
+        total += counts[k];
     }
     if (!vasp5 && (st = vasp4_species(lr, opt, comment, n_species, species)))
         return st;
@@ -180,6 +205,17 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
     for (int k = 0; k < 3; k++)
         for (int c = 0; c < 3; c++)
             cell[3 * k + c] *= factor[c];
+    if (!cell_is_regular(cell)) {
+        char text[96];
+        if (n_scale == 3)
+            snprintf(text, sizeof text, "%g %g %g", scale[0], scale[1], scale[2]);
+        else
+            snprintf(text, sizeof text, "%g", scale[0]);
+        return error_set(MLPOT_ERR_PARSE,
+                         "%s:%ld: expected a scale factor that leaves the cell finite and "
+                         "non-singular, found %s",
+                         lr->name, scale_line, text);
+    }
 
     /* Positions: the arrays grow as lines arrive, so a wrong count cannot make us allocate it. */
     int *numbers = NULL;
@@ -220,6 +256,12 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
             } else {
                 vec3_mat3(x, cell, r);
             }
+            if (!(isfinite(r[0]) && isfinite(r[1]) && isfinite(r[2]))) {
+                st = line_reader_error(lr, "expected %s, found coordinates that overflow once "
+                                           "scaled",
+                                       what);
+                goto fail;
+            }
             numbers[n_atoms++] = species[sp];
         }
     }
@@ -244,6 +286,16 @@ mlpot_status poscar_write(FILE *fp, const mlpot_structure *s) {
     if (!structure_is_periodic3(s) || !(fabs(mat3_det(s->cell)) > 0))
         return error_set(MLPOT_ERR_UNSUPPORTED,
                          "the vasp format needs a cell periodic in three directions");
+    /* The reader takes at most POSCAR_MAX_SPECIES species entries: refuse, rather than write a
+     * file that cannot be read back. */
+    int runs = 0;
+    for (int i = 0; i < s->n_atoms; i++)
+        runs += i == 0 || s->numbers[i] != s->numbers[i - 1];
+    if (runs < 1 || runs > POSCAR_MAX_SPECIES)
+        return error_set(MLPOT_ERR_UNSUPPORTED,
+                         "the vasp format needs 1 to %d runs of atoms of one species (sort the "
+                         "atoms by species), found %d",
+                         POSCAR_MAX_SPECIES, runs);
     char formula[512];
     structure_formula(s, formula, sizeof formula);
     fprintf(fp, "%s\n1.0\n", formula[0] ? formula : "empty");

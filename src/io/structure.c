@@ -88,8 +88,10 @@ mlpot_status mlpot_structure_create(mlpot_structure **out, int n_atoms, const in
     mlpot_status st = structure_alloc(&s, n_atoms);
     if (st)
         return st;
-    memcpy(s->numbers, numbers, (size_t)n_atoms * sizeof *numbers);
-    memcpy(s->positions, positions, (size_t)n_atoms * 3 * sizeof *positions);
+    if (n_atoms > 0) { /* numbers and positions may be NULL for an empty structure */
+        memcpy(s->numbers, numbers, (size_t)n_atoms * sizeof *numbers);
+        memcpy(s->positions, positions, (size_t)n_atoms * 3 * sizeof *positions);
+    }
     if (cell)
         memcpy(s->cell, cell, sizeof s->cell);
     for (int k = 0; k < 3; k++)
@@ -292,7 +294,7 @@ double mlpot_structure_volume(const mlpot_structure *s) {
 
 /* Volume (or area, or length) spanned by the periodic cell vectors, relative to the cube of
  * their lengths: 0 means the periodic directions are degenerate. */
-static double periodic_span(const mlpot_structure *s) {
+static double periodic_span_raw(const mlpot_structure *s) {
     const double *a = &s->cell[0], *b = &s->cell[3], *c = &s->cell[6];
     double la = sqrt(vec3_dot(a, a)), lb = sqrt(vec3_dot(b, b)), lc = sqrt(vec3_dot(c, c));
     double cross[3];
@@ -314,6 +316,13 @@ static double periodic_span(const mlpot_structure *s) {
     return 1.0;
 }
 
+/* periodic_span_raw, with 0 when the lengths or the volume overflow (inf / inf is NaN, which
+ * would otherwise pass a degenerate cell of huge vectors). */
+static double periodic_span(const mlpot_structure *s) {
+    double span = periodic_span_raw(s);
+    return isfinite(span) ? span : 0.0;
+}
+
 mlpot_status structure_validate(const mlpot_structure *s, const char *where) {
     for (int i = 0; i < s->n_atoms; i++) {
         if (s->numbers[i] < 1 || s->numbers[i] > ELEMENT_MAX_Z)
@@ -328,8 +337,8 @@ mlpot_status structure_validate(const mlpot_structure *s, const char *where) {
         return error_set(MLPOT_ERR_INVALID_STRUCTURE, "%s: cell contains NaN or infinity", where);
     if (periodic_span(s) < 1e-10)
         return error_set(MLPOT_ERR_INVALID_STRUCTURE,
-                         "%s: the cell vectors of the periodic directions are zero or linearly "
-                         "dependent",
+                         "%s: the cell vectors of the periodic directions are zero, linearly "
+                         "dependent or too long",
                          where);
     return MLPOT_OK;
 }

@@ -32,8 +32,13 @@ int main(int argc, char **argv) {
 }
 C
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
+# a library built with sanitizers needs them in the program too
+sanitize=""
+if ldd "$libdir/libmlpot.so" | grep -q libasan; then
+    sanitize="-fsanitize=address,undefined"
+fi
 check "compiles with pkg-config" \
-    "cc -std=c11 \$(pkg-config --cflags mlpot) '$tmp/install_probe.c' -o '$tmp/install_probe' \$(pkg-config --libs mlpot)"
+    "cc -std=c11 $sanitize \$(pkg-config --cflags mlpot) '$tmp/install_probe.c' -o '$tmp/install_probe' \$(pkg-config --libs mlpot)"
 check "runs against the installed library" \
     "LD_LIBRARY_PATH='$libdir' '$tmp/install_probe' '$src/structures/Si.vasp' | grep -q ' 8\$'"
 check "installed command runs" "'$prefix/bin/mlpot' --version | grep -q '^mlpot '"
