@@ -12,13 +12,6 @@
 
 #include "io/structure.h" /* extra per-atom columns have no public accessor */
 
-#define assert_close(a, b, tol)                                                                    \
-    do {                                                                                           \
-        double ac_a_ = (a), ac_b_ = (b);                                                           \
-        if (!(fabs(ac_a_ - ac_b_) <= (tol)))                                                       \
-            fail_msg("%s = %.17g, expected %s = %.17g (tolerance %g)", #a, ac_a_, #b, ac_b_,      \
-                     (double)(tol));                                                               \
-    } while (0)
 
 /* Identical bits, or both NaN. */
 static int same_double(double a, double b) {

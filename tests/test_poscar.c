@@ -11,14 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* |a - b| <= tol, printing both values otherwise. */
-#define assert_close(a, b, tol)                                                                    \
-    do {                                                                                           \
-        double ac_a_ = (a), ac_b_ = (b);                                                           \
-        if (!(fabs(ac_a_ - ac_b_) <= (tol)))                                                       \
-            fail_msg("%s = %.17g, expected %s = %.17g (tolerance %g)", #a, ac_a_, #b, ac_b_,      \
-                     (double)(tol));                                                               \
-    } while (0)
 
 /* The one structure of a file read with options (asserts that it reads and holds one frame). */
 static mlpot_structure *read_single(const char *path, const mlpot_read_options *options) {

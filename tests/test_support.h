@@ -4,6 +4,7 @@
 #ifndef MLPOT_TEST_SUPPORT_H
 #define MLPOT_TEST_SUPPORT_H
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,6 +57,15 @@ typedef struct {
 /* Every edge (i, j, n) with 0 < r < cutoff by enumerating all images within reach: the
  * O(N^2 * images) reference. Sorted by (i, j, n). Caller frees *edges. */
 void ts_brute_force_edges(const mlpot_structure *s, double cutoff, ts_edge **edges, int64_t *n);
+
+/* |a - b| <= tol, printing both values otherwise. */
+#define assert_close(a, b, tol)                                                                    \
+    do {                                                                                           \
+        double ac_a_ = (a), ac_b_ = (b);                                                           \
+        if (!(fabs(ac_a_ - ac_b_) <= (tol)))                                                       \
+            fail_msg("%s = %.17g, expected %s = %.17g (tolerance %g)", #a, ac_a_, #b, ac_b_,      \
+                     (double)(tol));                                                               \
+    } while (0)
 
 /* Asserts that the call succeeded, printing mlpot_last_error() if not. */
 #define TS_OK(call)                                                                                \

@@ -90,13 +90,8 @@ print(f"{len(args) // 2} file pairs compared, {len(failures)} differences")
 sys.exit(1 if failures else 0)
 EOF
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 convert() { # in out
     if "$MLPOT" convert "$1" "$2" 2>"$TMP/err"; then ok; else
         bad "mlpot convert $1 $2: $(cat "$TMP/err")"

@@ -23,13 +23,8 @@ fi
 rm -rf "$TMP"
 mkdir -p "$TMP"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --- the reference checks itself first (finite differences, invariances, ASE's stress) ---
 if "$PY" "$REF" --self-test >"$TMP/self_test.out" 2>&1; then
