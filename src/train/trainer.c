@@ -449,9 +449,20 @@ static mlpot_status save_model(trainer *t, double valid_e, double valid_f, doubl
                    {"energy_weight", t->set.weights.energy},
                    {"force_weight", t->set.weights.force},
                    {"stress_weight", t->set.weights.stress},
-                   {"valid_energy_mae_mev_per_atom", valid_e},
-                   {"valid_force_mae_ev_per_a", valid_f},
-                   {"valid_stress_mae_gpa", valid_s}};
+                   {"epochs", t->set.epochs},
+                   {"valid_fraction", t->set.valid_path[0] ? 0 : t->set.valid_fraction},
+                   {"lr_min", t->set.opt.lr_min},
+                   {"lr_schedule_plateau", t->set.opt.schedule == SCHEDULE_PLATEAU},
+                   {"warmup_steps", t->set.opt.warmup_steps},
+                   {"weight_decay", t->set.opt.weight_decay},
+                   {"clip_norm", t->set.opt.clip_norm},
+                   {"ema_decay", t->set.opt.ema_decay},
+                   {"patience", t->set.patience},
+                   {"train_frames", t->n_train},
+                   {"valid_frames", t->n_valid},
+                   {"last_epoch_valid_energy_mae_mev_per_atom", valid_e},
+                   {"last_epoch_valid_force_mae_ev_per_a", valid_f},
+                   {"last_epoch_valid_stress_mae_gpa", valid_s}};
     for (size_t k = 0; st == MLPOT_OK && k < sizeof numbers / sizeof numbers[0]; k++) {
         snprintf(text, sizeof text, "%.10g", numbers[k].value);
         st = model_set_training_attribute(out, numbers[k].key, text);
