@@ -2,7 +2,7 @@
  * (F = 64, L = 3, K = 32, H = 64, r_c = 5 Å; megnet E = 32, M = 64) on diamond Si and bcc Mo
  * supercells from 8 to ~10^5 atoms, on 1 and 2 threads: µs/atom, GFLOP/s of the dense layers
  * (counted below, per evaluation), and peak memory per atom.
- * Usage: bench_model [cgcnn|megnet|all] [max_atoms] [max_threads]. */
+ * Usage: bench_model [cgcnn|megnet|all] [max_atoms] [max_threads] [min_threads]. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +80,7 @@ int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "all";
     int max_atoms = argc > 2 ? atoi(argv[2]) : 110000;
     int max_threads = argc > 3 ? atoi(argv[3]) : 2;
+    int min_threads = argc > 4 ? atoi(argv[4]) : 1;
     printf("energy + forces + stress, F=64 L=3 K=32 H=64 r_c=5 Å (megnet E=32 M=64)\n");
     printf("%-7s %-8s %8s %8s %12s %10s %12s\n", "model", "crystal", "atoms", "threads",
            "us/atom", "GFLOP/s", "kB/atom*");
@@ -89,7 +90,7 @@ int main(int argc, char **argv) {
         model_arch arch = a == 0 ? MODEL_ARCH_CGCNN : MODEL_ARCH_MEGNET;
         if (strcmp(which, "all") && strcmp(which, model_arch_name(arch)))
             continue;
-        for (int threads = 1; threads <= max_threads; threads++) {
+        for (int threads = min_threads; threads <= max_threads; threads++) {
             for (size_t k = 0; k < sizeof si_sizes / sizeof si_sizes[0]; k++)
                 if (8 * si_sizes[k] * si_sizes[k] * si_sizes[k] <= max_atoms)
                     run(arch, "Si.vasp", 14, si_sizes[k], threads);
