@@ -17,6 +17,7 @@
 
 #include "core/elements.h"
 #include "core/error.h"
+#include "io/hdf5_util.h"
 #include "core/memory.h"
 #include "model/model.h"
 
@@ -24,69 +25,7 @@
 #define MODEL_FILE_VERSION 1
 #define MODEL_DEFAULT_ENVELOPE_P 6
 
-/* H5Pset_file_locking exists from 1.10.7 on the 1.10 branch and from 1.12.1 on. */
-#if (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 12, 0)) || H5_VERSION_GE(1, 12, 1)
-#define MODEL_FILE_HAVE_LOCKING_PROPERTY 1
-#endif
-
-/* ---- HDF5 errors: the library must never print, so automatic printing is switched off for the
- * duration of a call; the innermost message of HDF5's error stack goes into ours instead. ---- */
-
-typedef struct {
-    H5E_auto2_t func;
-    void *client_data;
-} hdf5_error_handler;
-
-static void hdf5_silence(hdf5_error_handler *saved) {
-    saved->func = NULL;
-    saved->client_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &saved->func, &saved->client_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void hdf5_restore(const hdf5_error_handler *saved) {
-    H5Eset_auto2(H5E_DEFAULT, saved->func, saved->client_data);
-}
-
-typedef struct {
-    char text[256];
-} hdf5_detail;
-
-static herr_t take_innermost_error(unsigned n, const H5E_error2_t *error, void *data) {
-    hdf5_detail *detail = data;
-    if (n == 0 && error->desc)
-        snprintf(detail->text, sizeof detail->text, "%s", error->desc);
-    return 0;
-}
-
-/* The most specific message of HDF5's current error stack, on one line. Must be called right
- * after the failing call: the next HDF5 API call clears the stack. */
-static const char *hdf5_error_detail(hdf5_detail *detail) {
-    detail->text[0] = '\0';
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost_error, detail);
-    for (char *c = detail->text; *c; c++)
-        if (*c == '\n' || *c == '\r')
-            *c = ' ';
-    if (!detail->text[0])
-        snprintf(detail->text, sizeof detail->text, "HDF5 library error");
-    return detail->text;
-}
-
-/* A file access property list that closes every object with the file (so that nothing is left
- * open on an error path) and tolerates file systems without locking. */
-static hid_t file_access_properties(void) {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0)
-        return fapl;
-    if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
-        H5Pclose(fapl);
-        return -1;
-    }
-#ifdef MODEL_FILE_HAVE_LOCKING_PROPERTY
-    H5Pset_file_locking(fapl, 1, 1);
-#endif
-    return fapl;
-}
+/* HDF5's error printing, file access and temporary files: io/hdf5_util.c. */
 
 /* "[i]" or "[i, j]" for the flat index of a tensor element. */
 static void format_tensor_index(const model_tensor *t, size_t flat, char *buf, size_t size) {
@@ -234,7 +173,7 @@ static mlpot_status write_model_file(const mlpot_model *m, const char *path,
                                      const char *tmp_path) {
     model_writer w = {path, -1, -1, -1, -1};
     mlpot_status st = MLPOT_OK;
-    hid_t fapl = file_access_properties();
+    hid_t fapl = hdf5_file_access_properties();
     if (fapl < 0)
         return write_failed(&w, "the file");
     w.file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
@@ -268,51 +207,6 @@ static mlpot_status write_model_file(const mlpot_model *m, const char *path,
     return st;
 }
 
-/* Creates an empty file with a new name ".mlpot-tmp-<pid>-<n>-<name>" beside `path`, so that
- * rename() is atomic; open() with O_EXCL rather than mkstemp() so that the file gets the
- * user's umask, not mode 0600. */
-static mlpot_status create_temporary_file(const char *path, char **tmp_out) {
-    size_t size = strlen(path) + 64;
-    const char *slash = strrchr(path, '/');
-    int dir_len = slash ? (int)(slash - path) + 1 : 0;
-    char *tmp = NULL;
-    mlpot_status st = mem_calloc(&tmp, size, 1);
-    if (st)
-        return st;
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, size, "%.*s.mlpot-tmp-%ld-%d-%s", dir_len, path, (long)getpid(), attempt,
-                 path + dir_len);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        st = error_set(MLPOT_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                       strerror(errno));
-        free(tmp);
-        return st;
-    }
-    close(fd);
-    *tmp_out = tmp;
-    return MLPOT_OK;
-}
-
-/* HDF5 does not fsync; do it before the rename so that a crash cannot leave a truncated file
- * under the final name. */
-static mlpot_status sync_file(const char *path, const char *tmp_path) {
-    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        mlpot_status st = error_set(MLPOT_ERR_IO, "%s: cannot flush the written file: %s", path,
-                                    strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return st;
-    }
-    close(fd);
-    return MLPOT_OK;
-}
-
 mlpot_status model_file_write(const mlpot_model *m, const char *path) {
     if (!m || !path || !path[0])
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "model_file_write: NULL argument");
@@ -329,7 +223,7 @@ mlpot_status model_file_write(const mlpot_model *m, const char *path) {
         }
     }
     char *tmp_path = NULL;
-    mlpot_status st = create_temporary_file(path, &tmp_path);
+    mlpot_status st = temp_file_create(path, &tmp_path);
     if (st)
         return st;
     hdf5_error_handler saved;
@@ -337,7 +231,7 @@ mlpot_status model_file_write(const mlpot_model *m, const char *path) {
     st = write_model_file(m, path, tmp_path);
     hdf5_restore(&saved);
     if (!st)
-        st = sync_file(path, tmp_path);
+        st = temp_file_sync(path, tmp_path);
     if (!st && rename(tmp_path, path) != 0)
         st = error_set(MLPOT_ERR_IO, "%s: cannot rename the temporary file: %s", path,
                        strerror(errno));
@@ -710,16 +604,6 @@ static int path_exists(hid_t file, const char *path) {
     return 1;
 }
 
-/* "[64, 128]" */
-static void format_shape(int rank, const hsize_t *dims, char *buf, size_t size) {
-    size_t used = (size_t)snprintf(buf, size, "[");
-    for (int d = 0; d < rank && used < size; d++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%llu", d ? ", " : "",
-                                 (unsigned long long)dims[d]);
-    if (used < size)
-        snprintf(buf + used, size - used, "]");
-}
-
 /* Reads one tensor: the dataset must exist, hold numbers, have exactly the tensor's rank and
  * shape, and be finite. */
 static mlpot_status read_tensor(const model_reader *r, const model_tensor *t, double *values) {
@@ -747,8 +631,8 @@ static mlpot_status read_tensor(const model_reader *r, const model_tensor *t, do
             same = dims[d] == expected[d];
         if (!same) {
             char want[64], found[64 + 24 * H5S_MAX_RANK];
-            format_shape(t->ndim, expected, want, sizeof want);
-            format_shape(rank, dims, found, sizeof found);
+            hdf5_format_shape(t->ndim, expected, want, sizeof want);
+            hdf5_format_shape(rank, dims, found, sizeof found);
             st = error_set(MLPOT_ERR_PARSE, "%s: %s: expected shape %s, found %s", r->path,
                            t->name, want, found);
         } else if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0) {
@@ -879,14 +763,6 @@ static mlpot_status read_model_file(const model_reader *r, mlpot_model **out) {
     return MLPOT_OK;
 }
 
-static int is_hdf5_file(const char *path) {
-#if H5_VERSION_GE(1, 12, 0)
-    return H5Fis_accessible(path, H5P_DEFAULT) > 0;
-#else
-    return H5Fis_hdf5(path) > 0;
-#endif
-}
-
 mlpot_status model_file_read(const char *path, mlpot_model **out) {
     if (!path || !out)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "model_file_read: NULL argument");
@@ -899,10 +775,10 @@ mlpot_status model_file_read(const char *path, mlpot_model **out) {
     hdf5_silence(&saved);
     mlpot_status st = MLPOT_OK;
     model_reader r = {path, -1};
-    if (!is_hdf5_file(path)) {
+    if (!hdf5_is_file(path)) {
         st = error_set(MLPOT_ERR_PARSE, "%s: not an HDF5 file", path);
     } else {
-        hid_t fapl = file_access_properties();
+        hid_t fapl = hdf5_file_access_properties();
         if (fapl >= 0)
             r.file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
         if (r.file < 0) {

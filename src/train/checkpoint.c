@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "io/hdf5_util.h"
 #include "model/model_file.h"
 
 typedef enum { FIELD_STRING, FIELD_DOUBLE, FIELD_INT, FIELD_LONG, FIELD_U64 } field_type;
@@ -68,9 +69,7 @@ static herr_t write_attribute(hid_t obj, const char *name, hid_t type, const voi
 }
 
 static herr_t write_string(hid_t obj, const char *name, const char *text) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
+    hid_t type = hdf5_utf8_string_type();
     herr_t st = write_attribute(obj, name, type, &text);
     H5Tclose(type);
     return st;
@@ -90,9 +89,7 @@ static char *read_string(hid_t obj, const char *name) {
     hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
     if (attr < 0)
         return NULL;
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
+    hid_t type = hdf5_utf8_string_type();
     char *value = NULL, *copy = NULL;
     if (H5Aread(attr, type, &value) >= 0 && value) {
         if (mem_strdup(&copy, value) != MLPOT_OK)
@@ -130,21 +127,6 @@ static herr_t read_vector(hid_t group, const char *name, double *x, size_t n) {
     return st;
 }
 
-/* HDF5 prints its error stack by default; the library must not. */
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} hdf5_quiet;
-
-static void quiet_begin(hdf5_quiet *q) {
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const hdf5_quiet *q) {
-    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
-
 mlpot_status checkpoint_save(const char *path, const mlpot_model *m, const train_settings *set,
                              const optimizer *o, const checkpoint_state *cs) {
     size_t len = strlen(path);
@@ -157,8 +139,8 @@ mlpot_status checkpoint_save(const char *path, const mlpot_model *m, const train
         free(tmp);
         return st;
     }
-    hdf5_quiet q;
-    quiet_begin(&q);
+    hdf5_error_handler q;
+    hdf5_silence(&q);
     hid_t file = H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t g = file < 0 ? -1 : H5Gcreate2(file, "/checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t bad = g < 0;
@@ -192,7 +174,7 @@ mlpot_status checkpoint_save(const char *path, const mlpot_model *m, const train
         H5Gclose(g);
     if (file >= 0 && H5Fclose(file) < 0)
         bad = 1;
-    quiet_end(&q);
+    hdf5_restore(&q);
     if (file < 0 || bad) {
         remove(tmp);
         free(tmp);
@@ -213,8 +195,8 @@ mlpot_status checkpoint_load(const char *path, mlpot_model **model_out, train_se
     mlpot_status st = model_file_read(path, &m);
     if (st)
         return st;
-    hdf5_quiet q;
-    quiet_begin(&q);
+    hdf5_error_handler q;
+    hdf5_silence(&q);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t g = file < 0 ? -1 : H5Gopen2(file, "/checkpoint", H5P_DEFAULT);
     optimizer *o = NULL;
@@ -269,7 +251,7 @@ mlpot_status checkpoint_load(const char *path, mlpot_model **model_out, train_se
         H5Gclose(g);
     if (file >= 0)
         H5Fclose(file);
-    quiet_end(&q);
+    hdf5_restore(&q);
     if (st == MLPOT_OK && (g < 0 || missing))
         st = error_set(MLPOT_ERR_PARSE, "%s: not a training checkpoint (%s %s)", path,
                        g < 0 ? "no group" : "missing", g < 0 ? "/checkpoint" : missing);

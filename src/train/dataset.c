@@ -17,6 +17,7 @@
 
 #include "core/elements.h"
 #include "core/error.h"
+#include "io/hdf5_util.h"
 #include "core/memory.h"
 #include "io/structure.h"
 
@@ -27,11 +28,6 @@
 #define DATASET_DEFLATE_LEVEL 4
 #define DATASET_CHECK_BLOCK 1048576 /* rows of /numbers checked at a time when opening */
 #define DATASET_NAME_BLOCK 65536    /* names read at a time when opening */
-
-/* H5Pset_file_locking exists from 1.10.7 on the 1.10 branch and from 1.12.1 on. */
-#if (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 12, 0)) || H5_VERSION_GE(1, 12, 1)
-#define DATASET_HAVE_LOCKING_PROPERTY 1
-#endif
 
 /* =============================================================================================
  * The table of formats.md
@@ -114,152 +110,14 @@ static hid_t kind_file_type(column_kind kind) {
     return -1;
 }
 
-/* "[214, 3, 3]" */
-static void format_shape(int rank, const hsize_t *dims, char *buf, size_t size) {
-    size_t used = (size_t)snprintf(buf, size, "[");
-    for (int d = 0; d < rank && used < size; d++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%llu", d ? ", " : "",
-                                 (unsigned long long)dims[d]);
-    if (used < size)
-        snprintf(buf + used, size - used, "]");
-}
-
 /* =============================================================================================
- * HDF5 plumbing: silencing its error printing, its messages, file access, temporary files
+ * HDF5 messages (the plumbing itself is io/hdf5_util.c)
  * =========================================================================================== */
-
-typedef struct {
-    H5E_auto2_t func;
-    void *client_data;
-} hdf5_error_handler;
-
-static void hdf5_silence(hdf5_error_handler *saved) {
-    saved->func = NULL;
-    saved->client_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &saved->func, &saved->client_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void hdf5_restore(const hdf5_error_handler *saved) {
-    H5Eset_auto2(H5E_DEFAULT, saved->func, saved->client_data);
-}
-
-typedef struct {
-    char text[256];
-} hdf5_detail;
-
-static herr_t take_innermost_error(unsigned n, const H5E_error2_t *error, void *data) {
-    hdf5_detail *detail = data;
-    if (n == 0 && error->desc)
-        snprintf(detail->text, sizeof detail->text, "%s", error->desc);
-    return 0;
-}
-
-/* The most specific message of HDF5's error stack, on one line; call right after the failure. */
-static const char *hdf5_error_detail(hdf5_detail *detail) {
-    detail->text[0] = '\0';
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost_error, detail);
-    for (char *c = detail->text; *c; c++)
-        if (*c == '\n' || *c == '\r')
-            *c = ' ';
-    if (!detail->text[0])
-        snprintf(detail->text, sizeof detail->text, "HDF5 library error");
-    return detail->text;
-}
 
 static mlpot_status hdf5_failed(mlpot_status status, const char *path, const char *what,
                                 const char *verb) {
     hdf5_detail detail;
     return error_set(status, "%s: %s: cannot %s: %s", path, what, verb, hdf5_error_detail(&detail));
-}
-
-/* Closes every object with the file (nothing stays open on an error path) and tolerates file
- * systems without locking. */
-static hid_t file_access_properties(void) {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0)
-        return fapl;
-    if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
-        H5Pclose(fapl);
-        return -1;
-    }
-#ifdef DATASET_HAVE_LOCKING_PROPERTY
-    H5Pset_file_locking(fapl, 1, 1);
-#endif
-    return fapl;
-}
-
-static int is_hdf5_file(const char *path) {
-#if H5_VERSION_GE(1, 12, 0)
-    return H5Fis_accessible(path, H5P_DEFAULT) > 0;
-#else
-    return H5Fis_hdf5(path) > 0;
-#endif
-}
-
-/* Frees what HDF5 allocated while reading variable-length data into buf. */
-static void hdf5_reclaim(hid_t type, hid_t space, void *buf) {
-#if H5_VERSION_GE(1, 12, 0)
-    H5Treclaim(type, space, H5P_DEFAULT, buf);
-#else
-    H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
-#endif
-}
-
-/* Variable-length UTF-8 strings, as h5py writes str. */
-static hid_t utf8_string_type(void) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    if (type < 0)
-        return type;
-    if (H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
-        H5Tclose(type);
-        return -1;
-    }
-    return type;
-}
-
-/* Creates an empty file ".mlpot-tmp-<pid>-<n>-<name>" beside `path` (same directory, so that
- * rename() is atomic; O_EXCL rather than mkstemp() so that the file gets the user's umask). */
-static mlpot_status create_temporary_file(const char *path, char **tmp_out) {
-    size_t size = strlen(path) + 64;
-    const char *slash = strrchr(path, '/');
-    int dir_len = slash ? (int)(slash - path) + 1 : 0;
-    char *tmp = NULL;
-    mlpot_status st = mem_calloc(&tmp, size, 1);
-    if (st)
-        return st;
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, size, "%.*s.mlpot-tmp-%ld-%d-%s", dir_len, path, (long)getpid(), attempt,
-                 path + dir_len);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        st = error_set(MLPOT_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                       strerror(errno));
-        free(tmp);
-        return st;
-    }
-    close(fd);
-    *tmp_out = tmp;
-    return MLPOT_OK;
-}
-
-/* HDF5 does not fsync; do it before the rename so that a crash cannot leave a truncated file
- * under the final name. */
-static mlpot_status sync_file(const char *path, const char *tmp_path) {
-    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        mlpot_status st =
-            error_set(MLPOT_ERR_IO, "%s: cannot flush the written file: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return st;
-    }
-    close(fd);
-    return MLPOT_OK;
 }
 
 /* Selects rows [row0, row0 + n_rows) of a dataset whose rows hold `width` values ([n], [n, 3] or
@@ -466,14 +324,14 @@ mlpot_status dataset_writer_open(dataset_writer **out, const char *path) {
     w->file = w->string_type = -1;
     for (int c = 0; c < N_COLUMNS; c++)
         w->ds[c] = -1;
-    if ((st = mem_strdup(&w->path, path)) || (st = create_temporary_file(path, &w->tmp_path))) {
+    if ((st = mem_strdup(&w->path, path)) || (st = temp_file_create(path, &w->tmp_path))) {
         free(w->path);
         free(w);
         return st;
     }
     hdf5_error_handler saved;
     hdf5_silence(&saved);
-    hid_t fapl = file_access_properties();
+    hid_t fapl = hdf5_file_access_properties();
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     if (fapl >= 0 && fcpl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0)
         w->file = H5Fcreate(w->tmp_path, H5F_ACC_TRUNC, fcpl, fapl);
@@ -483,7 +341,7 @@ mlpot_status dataset_writer_open(dataset_writer **out, const char *path) {
         H5Pclose(fcpl);
     if (fapl >= 0)
         H5Pclose(fapl);
-    if (!st && (w->string_type = utf8_string_type()) < 0)
+    if (!st && (w->string_type = hdf5_utf8_string_type()) < 0)
         st = writer_failed(w, "the file");
     if (!st)
         st = write_root_attributes(w);
@@ -609,7 +467,7 @@ mlpot_status dataset_writer_close(dataset_writer *w) {
         st = writer_failed(w, "the file");
     hdf5_restore(&saved);
     if (!st)
-        st = sync_file(w->path, w->tmp_path);
+        st = temp_file_sync(w->path, w->tmp_path);
     if (!st && rename(w->tmp_path, w->path) != 0)
         st = error_set(MLPOT_ERR_IO, "%s: cannot rename the temporary file: %s", w->path,
                        strerror(errno));
@@ -886,7 +744,7 @@ static mlpot_status inspect_column(const dataset *d, column_id c, int *present, 
         if (!same) {
             static const char *want[] = {"", "[n]", "[n, 3]", "[n, 3, 3]"};
             char found[32 + 24 * H5S_MAX_RANK];
-            format_shape(rank, dims, found, sizeof found);
+            hdf5_format_shape(rank, dims, found, sizeof found);
             st = error_set(MLPOT_ERR_PARSE, "%s: %s: expected shape %s, found %s", d->path,
                            spec->path, want[spec->rank], found);
         } else {
@@ -1210,10 +1068,10 @@ mlpot_status dataset_open(dataset **out, const char *path) {
     }
     hdf5_error_handler saved;
     hdf5_silence(&saved);
-    if (!is_hdf5_file(path)) {
+    if (!hdf5_is_file(path)) {
         st = error_set(MLPOT_ERR_PARSE, "%s: not an HDF5 file", path);
     } else {
-        hid_t fapl = file_access_properties();
+        hid_t fapl = hdf5_file_access_properties();
         if (fapl >= 0)
             d->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
         if (d->file < 0) {
