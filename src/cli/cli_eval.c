@@ -17,7 +17,7 @@
 static const char *eval_help =
     "usage: mlpot eval MODEL.h5 DATA [--json] [--plot parity.svg] [--log train.csv\n"
     "                  --curve curve.svg]\n\n"
-    "Errors of a potential on labelled data (an HDF5 dataset from mlpot dataset convert, or\n"
+    "Errors of a potential on labelled data (an HDF5 dataset, *.h5 or *.hdf5, or\n"
     "extended XYZ files): MAE and RMSE of the energy per atom (meV/atom), of the force\n"
     "components (eV/Å) and of the six independent stress components (GPa), over all frames and\n"
     "per config type.\n\n"
@@ -218,7 +218,8 @@ int cli_eval(int argc, char **argv) {
         return cli_fail();
     }
     size_t len = strlen(data_path);
-    int is_h5 = len > 3 && !strcmp(data_path + len - 3, ".h5");
+    int is_h5 = (len > 3 && !strcmp(data_path + len - 3, ".h5")) ||
+                (len > 5 && !strcmp(data_path + len - 5, ".hdf5"));
     dataset *d = NULL;
     mlpot_reader *reader = NULL;
     int status = 0;

@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,19 +79,6 @@ static int parse_species(const char *text, model_hparams *hp) {
     hp->n_species = n;
     memcpy(hp->species, z, (size_t)n * sizeof *z);
     return 1;
-}
-
-/* splitmix64 + Box-Muller, for --bias-std */
-static double normal(unsigned long long *state) {
-    double u[2];
-    for (int k = 0; k < 2; k++) {
-        unsigned long long z = (*state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-        u[k] = (double)(z >> 11) * (1.0 / 9007199254740992.0);
-    }
-    return sqrt(-2.0 * log(1.0 - u[0])) * cos(6.283185307179586 * u[1]);
 }
 
 static int model_init(int argc, char **argv) {
@@ -181,16 +167,8 @@ static int model_init(int argc, char **argv) {
     if (model_create(&hp, &m))
         return cli_fail();
     model_init_random(m, (unsigned long long)seed);
-    if (bias_std > 0) {
-        unsigned long long state = (unsigned long long)seed ^ 0xb1a5ull;
-        for (int t = 0; t < m->n_tensors; t++) {
-            const model_tensor *x = &m->tensors[t];
-            const char *leaf = strrchr(x->name, '/') + 1;
-            if (leaf[0] == 'b' || !strcmp(x->name, "/species_energy"))
-                for (size_t k = 0; k < x->size; k++)
-                    m->params[x->offset + k] = bias_std * normal(&state);
-        }
-    }
+    if (bias_std > 0)
+        model_randomize_biases(m, (unsigned long long)seed, bias_std);
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%ld", seed);
     mlpot_status st = MLPOT_OK;

@@ -45,30 +45,26 @@ static row_scratch scratch_layout(mlpot_calculator *c) {
 }
 
 /* Radial features of a list of distances: g, dg/dr (optional), u, du/dr (optional). */
-static void radial_row(const model_hparams *hp, const double *dist, const int64_t *edges,
-                       int64_t e0, int deg, row_scratch *s, int with_derivatives) {
+static void radial_row(const model_hparams *hp, const double *dist, int64_t e0, int deg,
+                       row_scratch *s, int with_derivatives) {
     int K = hp->n_basis;
     for (int k = 0; k < deg; k++) {
-        double r = edges ? dist[edges[k]] : dist[e0 + k];
+        double r = dist[e0 + k];
         gaussian_basis_forward(s->g + (size_t)k * K, with_derivatives ? s->dg + (size_t)k * K : NULL,
                                r, hp->cutoff, K);
         s->u[k] = envelope_forward(r, hp->cutoff, hp->envelope_p, with_derivatives ? &s->du[k] : NULL);
     }
 }
 
-/* z rows of the edges (i <- j_k): g W_edge + b + P_self[i] + P_nbr[j_k]. `receiver` gives
- * the atom whose P_self is used for edge k (i fixed in pass A, the neighbour in pass B). */
-static void edge_preactivations(const mlpot_calculator *c, const cgcnn_layer_params *p,
-                                int deg, const int *self_atoms, int self_fixed,
-                                const int *nbr_atoms, int nbr_fixed, row_scratch *s) {
+/* z rows of the edges i <- j_k of atom i's row: g W_edge + b + P_self[i] + P_nbr[j_k]. */
+static void edge_preactivations(const mlpot_calculator *c, const cgcnn_layer_params *p, int deg,
+                                int i, const int *neighbors, row_scratch *s) {
     const model_hparams *hp = &c->model->hp;
     int F = hp->n_features, W = 2 * F;
     dense_forward(s->z, W, s->g, hp->n_basis, p->W_edge, p->b, deg, hp->n_basis, W);
     for (int k = 0; k < deg; k++) {
-        int a = self_atoms ? self_atoms[k] : self_fixed;
-        int b = nbr_atoms ? nbr_atoms[k] : nbr_fixed;
-        const double *Ps = c->node_a + (size_t)a * 2 * W;
-        const double *Pn = c->node_a + (size_t)b * 2 * W + W;
+        const double *Ps = c->node_a + (size_t)i * 2 * W;
+        const double *Pn = c->node_a + (size_t)neighbors[k] * 2 * W + W;
         double *zk = s->z + (size_t)k * W;
         for (int f = 0; f < W; f++)
             zk[f] += Ps[f] + Pn[f];
@@ -102,8 +98,8 @@ void cgcnn_forward(mlpot_calculator *c) {
             row_scratch s = scratch_layout(c);
             int64_t e0 = g->row_start[i];
             int deg = (int)(g->row_start[i + 1] - e0);
-            radial_row(hp, g->distance, NULL, e0, deg, &s, 0);
-            edge_preactivations(c, p, deg, NULL, i, g->neighbor + e0, 0, &s);
+            radial_row(hp, g->distance, e0, deg, &s, 0);
+            edge_preactivations(c, p, deg, i, g->neighbor + e0, &s);
             memset(s.acc, 0, (size_t)F * sizeof *s.acc);
             for (int k = 0; k < deg; k++) {
                 const double *zk = s.z + (size_t)k * W;
@@ -145,7 +141,7 @@ void cgcnn_backward(mlpot_calculator *c) {
             int deg = (int)(g->row_start[i + 1] - e0);
             if (deg == 0)
                 continue;
-            radial_row(hp, g->distance, NULL, e0, deg, &s, 1);
+            radial_row(hp, g->distance, e0, deg, &s, 1);
             dense_forward(s.z, W, s.g, K, p->W_edge, p->b, deg, K, W); /* g W_edge + b */
             for (int f = 0; f < F; f++)
                 s.dagg[f] = dpre[(size_t)i * F + f] * inv_n;

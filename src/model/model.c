@@ -226,6 +226,12 @@ static double uniform(unsigned long long *state) {
     return (double)(next_random(state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* N(0, 1) by Box-Muller from the generator above */
+static double normal(unsigned long long *state) {
+    double u = uniform(state), w = uniform(state);
+    return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * w);
+}
+
 void model_init_random(mlpot_model *m, unsigned long long seed) {
     unsigned long long state = seed;
     for (int k = 0; k < m->n_tensors; k++) {
@@ -235,15 +241,23 @@ void model_init_random(mlpot_model *m, unsigned long long seed) {
         if (!strcmp(t->name, "/species_energy") || leaf[0] == 'b' || leaf[0] == 'c') {
             memset(x, 0, t->size * sizeof *x);
         } else if (!strcmp(t->name, "/embedding")) {
-            for (size_t i = 0; i < t->size; i++) {
-                /* N(0, 1) by Box-Muller */
-                double u = uniform(&state), w = uniform(&state);
-                x[i] = sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * w);
-            }
+            for (size_t i = 0; i < t->size; i++)
+                x[i] = normal(&state);
         } else {
             double limit = sqrt(6.0 / (t->shape[0] + t->shape[1])); /* Glorot uniform */
             for (size_t i = 0; i < t->size; i++)
                 x[i] = limit * (2.0 * uniform(&state) - 1.0);
         }
+    }
+}
+
+void model_randomize_biases(mlpot_model *m, unsigned long long seed, double std) {
+    unsigned long long state = seed ^ 0xb1a5ull;
+    for (int k = 0; k < m->n_tensors; k++) {
+        const model_tensor *t = &m->tensors[k];
+        const char *leaf = strrchr(t->name, '/') + 1;
+        if (leaf[0] == 'b' || !strcmp(t->name, "/species_energy"))
+            for (size_t i = 0; i < t->size; i++)
+                m->params[t->offset + i] = std * normal(&state);
     }
 }

@@ -93,6 +93,9 @@ mlpot_status model_create(const model_hparams *hp, mlpot_model **out);
 /* Fills the parameters with a seeded random initialisation (Glorot-uniform weights, zero
  * biases, N(0,1) embeddings, zero species energies); identical for a given seed everywhere. */
 void model_init_random(mlpot_model *m, unsigned long long seed);
+/* Biases (tensors whose name ends in /b...) and species energies drawn from N(0, std^2), so
+ * that tests and random models exercise them too. */
+void model_randomize_biases(mlpot_model *m, unsigned long long seed, double std);
 mlpot_status model_set_training_attribute(mlpot_model *m, const char *key, const char *value);
 /* Index of species Z in the model's list, or -1. */
 int model_species_index(const model_hparams *hp, int z);
