@@ -4,7 +4,9 @@
 # what is needed.
 #   scripts/setup.sh               dependencies + release build
 #   scripts/setup.sh --deps-only   dependencies only
-#   scripts/setup.sh --test-deps   also what the test suite uses (python3-ase for cross-checks)
+#   scripts/setup.sh --test-deps   also what the test suite uses: python3-ase/numpy/h5py (Python
+#                                  package, cross-checks), phonopy, and the KIM API, LAMMPS and
+#                                  Open MPI for the LAMMPS interface tests
 #   scripts/setup.sh --native      build with -O3 -march=native (not portable to other CPUs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,8 @@ done
 
 packages=(gcc make cmake pkg-config libsymspg-dev libhdf5-dev libcmocka-dev)
 if [ "$test_deps" = 1 ]; then
-    packages+=(python3 python3-numpy python3-ase python3-h5py)
+    packages+=(python3 python3-numpy python3-ase python3-h5py python3-phonopy
+               libkim-api-dev lammps python3-lammps openmpi-bin)
 fi
 
 missing=()

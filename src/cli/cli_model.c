@@ -1,5 +1,6 @@
 /* cli_model.c — `mlpot model init` (a randomly initialised model file, for tests, benchmarks
- * and as the start of training) and `mlpot model info` (what a model file holds). */
+ * and as the start of training), `mlpot model info` (what a model file holds) and
+ * `mlpot model describe` (set the description of a trained model, e.g. for a model card). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <limits.h>
@@ -13,7 +14,8 @@
 
 static const char *model_help =
     "usage: mlpot model init --arch cgcnn|megnet --species Si,O --cutoff R [options] -o FILE\n"
-    "       mlpot model info FILE\n\n"
+    "       mlpot model info FILE\n"
+    "       mlpot model describe FILE TEXT [-o OUT]\n\n"
     "init creates a randomly initialised model (Glorot-uniform weights, N(0,1) embeddings,\n"
     "zero biases unless --bias-std) with these hyper-parameters (model.md):\n"
     "  --arch A             cgcnn or megnet\n"
@@ -33,7 +35,9 @@ static const char *model_help =
     "  --description TEXT   free text stored in the file\n"
     "  -o FILE              output model file (written atomically)\n"
     "info prints the architecture, hyper-parameters, species, parameter count, description\n"
-    "and training provenance of a model file.\n";
+    "and training provenance of a model file.\n"
+    "describe sets the description (what the model is for and what it is not) and writes\n"
+    "the file back (or to OUT), atomically; weights and training provenance are kept.\n";
 
 static int parse_int_option(const char *option, const char *text, int *value) {
     long v;
@@ -230,6 +234,38 @@ static int model_info(int argc, char **argv) {
     return 0;
 }
 
+static int model_describe(int argc, char **argv) {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(model_help, stdout);
+        return 0;
+    }
+    const char *output = NULL;
+    if (argc == 5 && !strcmp(argv[3], "-o"))
+        output = argv[4];
+    else if (argc != 3)
+        return cli_usage_error("model describe", "expected FILE TEXT [-o OUT]");
+    if (argv[1][0] == '-')
+        return cli_usage_error("model describe", "expected a model file, got '%s'", argv[1]);
+    mlpot_model *m = NULL;
+    if (mlpot_model_load(&m, argv[1]))
+        return cli_fail();
+    char *text = strdup(argv[2]);
+    if (!text) {
+        mlpot_model_free(m);
+        fprintf(stderr, "mlpot model describe: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    free(m->description);
+    m->description = text;
+    int rc = 0;
+    if (mlpot_model_save(m, output ? output : argv[1]))
+        rc = cli_fail();
+    else
+        fprintf(stderr, "mlpot: wrote the description to %s\n", output ? output : argv[1]);
+    mlpot_model_free(m);
+    return rc;
+}
+
 int cli_model(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(model_help, argc < 2 ? stderr : stdout);
@@ -239,5 +275,7 @@ int cli_model(int argc, char **argv) {
         return model_init(argc - 1, argv + 1);
     if (!strcmp(argv[1], "info"))
         return model_info(argc - 1, argv + 1);
-    return cli_usage_error("model", "unknown subcommand '%s' (init or info)", argv[1]);
+    if (!strcmp(argv[1], "describe"))
+        return model_describe(argc - 1, argv + 1);
+    return cli_usage_error("model", "unknown subcommand '%s' (init, info or describe)", argv[1]);
 }

@@ -26,6 +26,22 @@ expect_rc 0 "model info"
 expect_in out "architecture        cgcnn" "model info architecture"
 expect_in out "species             O Si" "model info species in ascending Z"
 expect_in out "seed               3" "model info provenance"
+# describe: the description changes, predictions and provenance do not
+run "$MLPOT" predict "$SI" --model "$MODEL" --format json
+cp "$TMP/out" "$TMP/before.json"
+run "$MLPOT" model describe "$MODEL" "For tests: Si-O only." -o "$TMP/described.h5"
+expect_rc 0 "model describe"
+run "$MLPOT" model info "$TMP/described.h5"
+expect_in out "description         For tests: Si-O only." "model describe sets the description"
+expect_in out "seed               3" "model describe keeps the provenance"
+run "$MLPOT" predict "$SI" --model "$TMP/described.h5" --format json
+sed -i 's/described.h5/si_o.h5/' "$TMP/out"
+if cmp -s "$TMP/out" "$TMP/before.json"; then ok; else bad "model describe changed predictions"; fi
+run "$MLPOT" model describe "$MODEL"
+expect_rc 2 "model describe without text"
+run "$MLPOT" model describe "$TMP/missing.h5" "x"
+expect_rc 1 "model describe missing file"
+expect_in err "missing.h5" "model describe names the missing file"
 run "$MLPOT" model init --arch cgcnn --species Si --cutoff 5
 expect_rc 2 "model init without -o"
 expect_in err "required" "model init without -o message"
