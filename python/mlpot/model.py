@@ -1,0 +1,166 @@
+"""model.py — mlpot.Model: a model file loaded into libmlpot, evaluated on plain arrays
+(atomic numbers, Cartesian positions in Å, cell rows in Å, periodicity). The C structure,
+calculator workspace and output arrays are kept between calls, so an MD loop that moves the
+same atoms only copies positions and cell in and results out."""
+
+import ctypes
+import os
+import threading
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ._library import MlpotError, Results as _CResults, check, doubles, ints, lib
+
+
+@dataclass
+class Results:
+    """One evaluation: energy (eV), per-atom energies (N,) summing to it, forces (N, 3) eV/Å,
+    stress (3, 3) eV/Å^3 in ASE's sign convention (negative under compression), or None when
+    the structure is not periodic in all three directions. The arrays belong to the caller."""
+
+    energy: float
+    energies: np.ndarray
+    forces: np.ndarray
+    stress: Optional[np.ndarray]
+
+    def __getitem__(self, key):
+        # dict-style access too, as in ASE's calc.results
+        return getattr(self, key)
+
+
+def as_structure_arrays(numbers, positions, cell=None, pbc=None):
+    """Validated C-ready copies (or views) of a structure's arrays: numbers (N,) C int,
+    positions (N, 3) float64, cell (3, 3) float64 (zeros when None), pbc (3,) C int.
+    pbc None means periodic in all three directions when a cell is given, else none."""
+    numbers_in = np.asarray(numbers)
+    integral = numbers_in.size == 0 or np.issubdtype(numbers_in.dtype, np.integer)
+    if numbers_in.ndim != 1 or not integral:
+        raise ValueError(f"numbers must be a 1-D array of integers, got {numbers_in.dtype} "
+                         f"{numbers_in.shape}")
+    numbers_c = np.ascontiguousarray(numbers_in, dtype=np.intc)
+    n = numbers_c.shape[0]
+    positions_c = np.ascontiguousarray(positions, dtype=np.float64)
+    if positions_c.shape != (n, 3):
+        raise ValueError(f"positions must have shape ({n}, 3) for {n} atoms, got "
+                         f"{positions_c.shape}")
+    if cell is None:
+        cell_c = np.zeros((3, 3))
+    else:
+        cell_c = np.ascontiguousarray(cell, dtype=np.float64)
+        if cell_c.shape != (3, 3):
+            raise ValueError(f"cell must have shape (3, 3), got {cell_c.shape}")
+    if pbc is None:
+        pbc = cell is not None
+    pbc_c = np.ascontiguousarray(np.broadcast_to(np.asarray(pbc, dtype=bool), (3,)), dtype=np.intc)
+    return numbers_c, positions_c, cell_c, pbc_c
+
+
+class Model:
+    """A model file (mlpot_model_load) with one calculator.
+
+    Attributes read from the file: path, architecture ("cgcnn" or "megnet"), cutoff (Å),
+    n_layers, species (tuple of atomic numbers, ascending), n_parameters, description.
+
+    compute() is serialised by a lock: one Model holds one workspace, so threads that want to
+    evaluate in parallel need a Model each. Use as a context manager, or call close(), to free
+    the C objects early; otherwise they are freed with the object."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._model = None
+        self._calculator = None
+        self._structure = None
+        self._lock = threading.Lock()
+        model = ctypes.c_void_p()
+        check(lib.mlpot_model_load(ctypes.byref(model), os.fsencode(self.path)))
+        self._model = model
+        calculator = ctypes.c_void_p()
+        try:
+            check(lib.mlpot_calculator_create(ctypes.byref(calculator), model))
+        except MlpotError:
+            self.close()
+            raise
+        self._calculator = calculator
+        self.architecture = lib.mlpot_model_architecture(model).decode()
+        self.cutoff = float(lib.mlpot_model_cutoff(model))
+        self.n_layers = int(lib.mlpot_model_n_layers(model))
+        n_species = lib.mlpot_model_n_species(model)
+        self.species = tuple(int(lib.mlpot_model_species(model)[k]) for k in range(n_species))
+        self.n_parameters = int(lib.mlpot_model_n_parameters(model))
+        self.description = lib.mlpot_model_description(model).decode("utf-8", "replace")
+        # numbers of the atoms the C structure was created for, and output buffers of that size
+        self._numbers = None
+        self._forces = self._energies = self._stress = None
+
+    def __repr__(self):
+        return (f"Model({self.path!r}: {self.architecture}, species {list(self.species)}, "
+                f"cutoff {self.cutoff:g} Å, {self.n_layers} layers, "
+                f"{self.n_parameters} parameters)")
+
+    def covers(self, numbers):
+        """Whether every atomic number in `numbers` is one of the model's species."""
+        return set(int(z) for z in np.unique(numbers)) <= set(self.species)
+
+    def compute(self, numbers, positions, cell=None, pbc=None):
+        """Energy, per-atom energies, forces and (3D-periodic only) stress of one structure;
+        any array-likes (see as_structure_arrays). Returns a Results with fresh arrays."""
+        numbers, positions, cell, pbc = as_structure_arrays(numbers, positions, cell, pbc)
+        with self._lock:
+            if self._calculator is None:
+                raise MlpotError(f"{self.path}: the model was closed")
+            self._prepare(numbers, positions, cell, pbc)
+            r = _CResults(energies=doubles(self._energies), forces=doubles(self._forces),
+                          stress=doubles(self._stress))
+            check(lib.mlpot_calculator_compute(self._calculator, self._structure, ctypes.byref(r)))
+            # copies, so that results held by the caller survive the next call
+            return Results(energy=float(r.energy), energies=self._energies.copy(),
+                           forces=self._forces.copy(),
+                           stress=self._stress.copy() if r.has_stress else None)
+
+    def _prepare(self, numbers, positions, cell, pbc):
+        """Moves the kept C structure to these positions and cell, or makes a new one (with
+        output buffers) when the atoms differ."""
+        if self._structure is not None and np.array_equal(numbers, self._numbers):
+            check(lib.mlpot_structure_set_positions(self._structure, doubles(positions)))
+            check(lib.mlpot_structure_set_cell(self._structure, doubles(cell), ints(pbc)))
+            return
+        self._free_structure()
+        structure = ctypes.c_void_p()
+        check(lib.mlpot_structure_create(ctypes.byref(structure), len(numbers), ints(numbers),
+                                         doubles(positions), doubles(cell), ints(pbc)))
+        self._structure = structure
+        self._numbers = numbers.copy()
+        self._forces = np.zeros((len(numbers), 3))
+        self._energies = np.zeros(len(numbers))
+        self._stress = np.zeros((3, 3))
+
+    def _free_structure(self):
+        if self._structure is not None:
+            lib.mlpot_structure_free(self._structure)
+            self._structure = None
+            self._numbers = None
+
+    def close(self):
+        """Frees the C structure, calculator and model (the calculator before its model)."""
+        self._free_structure()
+        if self._calculator is not None:
+            lib.mlpot_calculator_free(self._calculator)
+            self._calculator = None
+        if self._model is not None:
+            lib.mlpot_model_free(self._model)
+            self._model = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        # during interpreter shutdown the module globals may already be gone
+        try:
+            self.close()
+        except Exception:
+            pass
