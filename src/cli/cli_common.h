@@ -42,6 +42,30 @@ void json_key(FILE *fp, int *first, const char *key);
  * when there is none. */
 int cli_default_potential(const mlpot_structure *s, char *path, size_t size);
 
+/* What `mlpot md` and `mlpot relax` share (cli_simulation.c): the first structure of a file, the
+ * model (--model, or the shipped potential that covers the structure, named on stderr) and a
+ * calculator. cli_simulation_open sets the OpenMP threads when threads > 0; it returns 1 on
+ * success, else 0 with a message printed. */
+typedef struct {
+    mlpot_structure *structure;
+    mlpot_model *model;
+    mlpot_calculator *calculator;
+    char model_path[4096];
+} cli_simulation;
+int cli_simulation_open(cli_simulation *sim, const char *path, const char *input_format,
+                        const char *model_path, int threads);
+void cli_simulation_close(cli_simulation *sim);
+/* Strict integer option values in min..max: 1 on success, else a usage message is printed. */
+int cli_parse_long(const char *command, const char *option, const char *text, long min,
+                   long max, long *value);
+/* A trajectory frame with the atoms and cell of s (no labels, info or extra columns), its
+ * forces allocated and, with_velocities, a "velocities" column (columns[0]), so that frames
+ * can be updated in place. */
+mlpot_status cli_frame_create(const mlpot_structure *s, int with_velocities,
+                              mlpot_structure **out);
+/* Monotonic clock, seconds. */
+double cli_seconds(void);
+
 /* Subcommands: argc/argv start at the subcommand's name. */
 int cli_info(int argc, char **argv);
 int cli_convert(int argc, char **argv);
@@ -50,5 +74,7 @@ int cli_predict(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_dataset(int argc, char **argv);
+int cli_md(int argc, char **argv);
+int cli_relax(int argc, char **argv);
 
 #endif

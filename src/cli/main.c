@@ -18,6 +18,8 @@ static const command commands[] = {
     {"eval", cli_eval, "errors of a potential on labelled data, parity plots (SVG)"},
     {"model", cli_model, "create (init) or describe (info) model files"},
     {"dataset", cli_dataset, "training datasets (HDF5): convert, info, split"},
+    {"md", cli_md, "molecular dynamics: NVE, Langevin or Nose-Hoover NVT"},
+    {"relax", cli_relax, "relax positions (and the cell) with FIRE, optionally keeping symmetry"},
 };
 
 static void print_help(FILE *fp) {

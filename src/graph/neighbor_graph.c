@@ -27,6 +27,8 @@
 /* Guard against absurd inputs (a cell much thinner than r_c makes every atom see huge numbers
  * of images): at most this many bins are visited per atom. */
 #define MAX_BIN_VISITS_PER_ATOM 2000000L
+/* Builds of fewer atoms run on the calling thread (as the calculator does below 64 atoms). */
+#define GRAPH_PARALLEL_MIN 64
 
 typedef struct {
     int j;
@@ -444,7 +446,10 @@ mlpot_status neighbor_graph_build(mlpot_graph *g, const mlpot_structure *s, doub
      * depend on each other, so the result is the same for any number of threads. */
     int64_t *counts = g->row_start + 1;
     int used_threads = 1;
-#pragma omp parallel
+    /* below GRAPH_PARALLEL_MIN atoms, starting threads costs more than the search (an 8-atom
+     * MD step ran 18x slower on 2 threads of a loaded machine) */
+    int parallel = n >= GRAPH_PARALLEL_MIN;
+#pragma omp parallel if (parallel)
     {
         int t = thread_index(), nt = 1;
 #ifdef _OPENMP
@@ -486,7 +491,7 @@ mlpot_status neighbor_graph_build(mlpot_graph *g, const mlpot_structure *s, doub
     /* Copy each thread's rows into the CSR arrays, then find reverse edges. d_ji = -d_ij holds
      * exactly in floating point (model.md §6 relies on it), so every edge has its reverse. */
     int missing = 0;
-#pragma omp parallel reduction(| : missing)
+#pragma omp parallel reduction(| : missing) if (parallel)
     {
         int t = thread_index();
         if (t < used_threads) {

@@ -22,6 +22,12 @@ expect_in() { # file (out|err), fixed text, what
         bad "$3: '$2' not in std$1: $(head -c 600 "$TMP/$1")"
     fi
 }
+# expect_one_line_error RC WHAT TEXT: exit status RC, one line on stderr containing TEXT
+expect_one_line_error() {
+    expect_rc "$1" "$2"
+    expect_in err "$3" "$2 message"
+    if [[ $(wc -l <"$TMP/err") -eq 1 ]]; then ok; else bad "$2: not one line: $(cat "$TMP/err")"; fi
+}
 expect_not_in() {
     if grep -qF -- "$2" "$TMP/$1"; then bad "$3: '$2' unexpectedly in std$1"; else ok; fi
 }
