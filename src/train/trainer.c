@@ -534,6 +534,11 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
                 t.set.hp.energy_scale, t.set.hp.energy_shift, t.set.opt.total_steps,
                 t.set.opt.warmup_steps);
     } else {
+        /* A changed number of epochs re-plans the cosine schedule over the new length (from
+         * the current step on), so that a shortened or extended run still anneals. */
+        int batches = (t.n_train + t.set.batch_size - 1) / t.set.batch_size;
+        t.set.opt.total_steps = (long)batches * t.set.epochs;
+        t.opt->cfg.total_steps = t.set.opt.total_steps;
         fprintf(out, "resuming %s after epoch %d of %d\n", resume, t.cs.epoch, t.set.epochs);
     }
     if ((st = allocate_threads(&t)))

@@ -93,6 +93,17 @@ cmp -s <(cut -d, -f1,3- "$TMP/a.h5.csv") <(cut -d, -f1,3- "$TMP/b.h5.csv") && ok
 no_temp_files "$TMP" "train"
 compgen -G "$TMP/*.part" >/dev/null && bad "partial files left" || ok
 
+# --- resuming with fewer epochs re-plans the cosine schedule: it still ends at lr_min ---
+run "$MLPOT" train "${common[@]}" --stop-after-epochs 2 --lr-min 1e-5 -o "$TMP/resched.h5"
+expect_rc 0 "train stopped after 2 of 20 epochs"
+run "$MLPOT" train --resume "$TMP/resched.h5.ckpt" --epochs 4
+expect_rc 0 "resume with --epochs 4"
+expect_in out "epoch    4/4" "resumed run ends at the new epoch count"
+lr_last=$(tail -1 "$TMP/resched.h5.csv" | cut -d, -f3)
+lr_second=$(sed -n 3p "$TMP/resched.h5.csv" | cut -d, -f3)
+awk -v a="$lr_last" -v b="$lr_second" 'BEGIN { exit !(a < 0.25 * b && a < 1e-3) }' && ok ||
+    bad "after resume --epochs 4 the last lr ($lr_last) should be far below epoch 2's ($lr_second)"
+
 # --- a config file, overridden by an option ---
 cat >"$TMP/settings.json" <<JSON
 {
