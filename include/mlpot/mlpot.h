@@ -170,6 +170,20 @@ void mlpot_calculator_free(mlpot_calculator *c);
  * outlive the calculator. */
 mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure *s,
                                       mlpot_results *results);
+/* The energy of a subset of the atoms, E_C = sum of E_i over the atoms with contributing[i] != 0
+ * (each E_i evaluated in the whole structure s), and its derivatives with respect to every atom:
+ * what a domain-decomposed simulator needs. LAMMPS through KIM, for instance, passes a rank's own
+ * atoms as contributing and, as an open structure, the ghost atoms around them within
+ * n_layers * cutoff, which makes every contributing E_i exact. Results: energy = E_C;
+ * energies[i] = E_i for contributing atoms and 0 for the others; forces[k] = -dE_C/dr_k on every
+ * atom, non-contributing ones included; stress (3D-periodic cells only) = (1/V) dE_C/d(epsilon).
+ * virials ([n_atoms][9] row-major, or NULL) receives per-atom virials in the sign of formats.md
+ * (W = -V sigma): W_k = -sum over the edges (k, j) that k receives of d_kj (x) dE_C/dd_kj, so
+ * that sum_k W_k = -V sigma on a periodic cell and sum_k r_k (x) F_k on an open structure.
+ * contributing = NULL means every atom (then the results equal mlpot_calculator_compute's). */
+mlpot_status mlpot_calculator_compute_subset(mlpot_calculator *c, const mlpot_structure *s,
+                                             const int *contributing, mlpot_results *results,
+                                             double *virials);
 
 /* ---------------------------------------------------------------------------------------------
  * Symmetry (spglib), for structures periodic in all three directions. symprec in Å.

@@ -76,5 +76,6 @@ int cli_eval(int argc, char **argv);
 int cli_dataset(int argc, char **argv);
 int cli_md(int argc, char **argv);
 int cli_relax(int argc, char **argv);
+int cli_kim_model(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"dataset", cli_dataset, "training datasets (HDF5): convert, info, split"},
     {"md", cli_md, "molecular dynamics: NVE, Langevin or Nose-Hoover NVT"},
     {"relax", cli_relax, "relax positions (and the cell) with FIRE, optionally keeping symmetry"},
+    {"kim-model", cli_kim_model, "turn a model file into a KIM portable model (LAMMPS)"},
 };
 
 static void print_help(FILE *fp) {

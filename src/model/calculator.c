@@ -1,7 +1,9 @@
 /* calculator.c — evaluating a model on a structure: workspace sizing (kept across calls), the
  * embedding and readout (model.md §5), and forces and stress from the per-edge derivatives
- * dE/dr_ij of the reverse sweep (model.md §6). Sums over atoms run in atom order after the
- * parallel loops, so results do not depend on the number of threads. */
+ * dE/dr_ij of the reverse sweep (model.md §6), also for the energy of a subset of the atoms
+ * (domain decomposition: the reverse sweep starts from the contributing atoms only). Sums over
+ * atoms run in atom order after the parallel loops, so results do not depend on the number of
+ * threads. */
 #include "model/calculator.h"
 
 #include <math.h>
@@ -164,8 +166,10 @@ static void readout_forward(mlpot_calculator *c) {
 }
 
 /* dE/dh_L = scale * (W2^T * sigmoid(t)) W1^T, into c->dh; with gradients also dE/d(readout
- * parameters) and dE/d(species_energy) (each E_i enters E once) */
-static void readout_backward(mlpot_calculator *c) {
+ * parameters) and dE/d(species_energy) (each E_i enters E once). The reverse sweep is seeded
+ * with dE/dE_i = 1 for the atoms that contribute to E and 0 for the others (contributing NULL:
+ * every atom contributes). */
+static void readout_backward(mlpot_calculator *c, const int *contributing) {
     const mlpot_model *m = c->model;
     const model_hparams *hp = &m->hp;
     const model_views *gv = &c->grad;
@@ -175,10 +179,12 @@ static void readout_backward(mlpot_calculator *c) {
     for (int i = 0; i < N; i++) {
         double *dt = calculator_scratch(c);
         const double *t = c->readout_t + (size_t)i * H;
-        for (int k = 0; k < H; k++)
-            dt[k] = hp->energy_scale * m->v.readout_W2[k] * nn_sigmoid(t[k]);
         double *dh = c->dh + (size_t)i * F;
         memset(dh, 0, (size_t)F * sizeof *dh);
+        if (contributing && !contributing[i])
+            continue;
+        for (int k = 0; k < H; k++)
+            dt[k] = hp->energy_scale * m->v.readout_W2[k] * nn_sigmoid(t[k]);
         dense_backward(dh, F, c->with_grad ? gv->readout_W1 : NULL,
                        c->with_grad ? gv->readout_b1 : NULL, dt, H, h + (size_t)i * F, F,
                        m->v.readout_W1, 1, F, H);
@@ -234,7 +240,7 @@ mlpot_status calculator_energy_gradient(mlpot_calculator *c, const mlpot_structu
     mlpot_status st = calculator_forward(c, s, energy);
     if (st == MLPOT_OK) {
         int N = c->n_atoms, F = m->hp.n_features;
-        readout_backward(c);
+        readout_backward(c, NULL);
         memset(c->dEdr, 0, (size_t)c->n_edges * sizeof *c->dEdr);
         if (m->hp.arch == MODEL_ARCH_CGCNN)
             cgcnn_backward(c);
@@ -248,28 +254,39 @@ mlpot_status calculator_energy_gradient(mlpot_calculator *c, const mlpot_structu
     return st;
 }
 
-mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure *s,
-                                      mlpot_results *r) {
-    if (!c || !s || !r)
-        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_calculator_compute: NULL argument");
+/* E_C = sum of E_i over the contributing atoms (all when contributing is NULL) and, on request,
+ * its per-atom energies, forces on every atom, stress and per-atom virials W_k. */
+static mlpot_status calculator_evaluate(mlpot_calculator *c, const mlpot_structure *s,
+                                        const int *contributing, mlpot_results *r,
+                                        double *virials) {
     const mlpot_model *m = c->model;
     const model_hparams *hp = &m->hp;
     const mlpot_graph *g = c->graph;
-    double energy = 0;
-    mlpot_status st = calculator_forward(c, s, &energy);
+    double energy_all = 0;
+    mlpot_status st = calculator_forward(c, s, &energy_all);
     if (st)
         return st;
     int N = c->n_atoms;
-    r->energy = energy;
+    if (contributing) {
+        r->energy = 0;
+        for (int i = 0; i < N; i++) {
+            if (contributing[i])
+                r->energy += c->energies[i];
+            else
+                c->energies[i] = 0;
+        }
+    } else {
+        r->energy = energy_all;
+    }
     if (r->energies)
         memcpy(r->energies, c->energies, (size_t)N * sizeof *r->energies);
     int periodic3 = structure_is_periodic3(s);
     r->has_stress = 0;
-    if (!r->forces && !(r->stress && periodic3))
+    if (!r->forces && !virials && !(r->stress && periodic3))
         return MLPOT_OK;
 
     /* reverse sweep: dE/dh_L, then dE/dr_ij for every edge */
-    readout_backward(c);
+    readout_backward(c, contributing);
     memset(c->dEdr, 0, (size_t)c->n_edges * sizeof *c->dEdr);
     if (hp->arch == MODEL_ARCH_CGCNN)
         cgcnn_backward(c);
@@ -297,6 +314,9 @@ mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure
             memcpy(r->forces + 3 * (size_t)k, f, sizeof f);
         memcpy(c->virial + 9 * (size_t)k, w, sizeof w);
     }
+    if (virials) /* formats.md: W = -V sigma */
+        for (size_t x = 0; x < 9 * (size_t)N; x++)
+            virials[x] = -c->virial[x];
     if (r->stress && periodic3) {
         double sum[9] = {0};
         for (int k = 0; k < N; k++)
@@ -308,4 +328,20 @@ mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure
         r->has_stress = 1;
     }
     return MLPOT_OK;
+}
+
+mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure *s,
+                                      mlpot_results *r) {
+    if (!c || !s || !r)
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_calculator_compute: NULL argument");
+    return calculator_evaluate(c, s, NULL, r, NULL);
+}
+
+mlpot_status mlpot_calculator_compute_subset(mlpot_calculator *c, const mlpot_structure *s,
+                                             const int *contributing, mlpot_results *r,
+                                             double *virials) {
+    if (!c || !s || !r)
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "mlpot_calculator_compute_subset: NULL argument");
+    return calculator_evaluate(c, s, contributing, r, virials);
 }
