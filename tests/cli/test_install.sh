@@ -34,7 +34,9 @@ C
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 # a library built with sanitizers needs them in the program too
 sanitize=""
-if ldd "$libdir/libmlpot.so" | grep -q libasan; then
+# (grep reads all of ldd's output: with `grep -q` and pipefail, ldd could die of SIGPIPE
+# after an early match and the test would wrongly build the probe without sanitizers)
+if ldd "$libdir/libmlpot.so" | grep libasan >/dev/null; then
     sanitize="-fsanitize=address,undefined"
 fi
 check "compiles with pkg-config" \
