@@ -27,7 +27,7 @@ import sys
 import time
 
 import numpy as np
-from ase import units
+from ase import Atoms, units
 from ase.build import bulk
 from ase.eos import EquationOfState
 from ase.io import read
@@ -201,7 +201,6 @@ def phonons(calc, element, a0):
     ph.generate_displacements(distance=0.01)
     forces = []
     for sc in ph.supercells_with_displacements:
-        from ase import Atoms
         atoms = Atoms(sc.symbols, cell=sc.cell, scaled_positions=sc.scaled_positions, pbc=True)
         atoms.calc = calc
         forces.append(atoms.get_forces().copy())
