@@ -2,7 +2,7 @@
  * (F = 64, L = 3, K = 32, H = 64, r_c = 5 Å; megnet E = 32, M = 64) on diamond Si and bcc Mo
  * supercells from 8 to ~10^5 atoms, on 1 and 2 threads: µs/atom, GFLOP/s of the dense layers
  * (counted below, per evaluation), and peak memory per atom.
- * Usage: bench_model [cgcnn|megnet|all] [max_atoms] [max_threads] [min_threads]. */
+ * Usage: bench_model [ARCH|all] [max_atoms] [max_threads] [min_threads]. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +12,12 @@
 #include "model/calculator.h"
 #include "model/model.h"
 
-static mlpot_model *default_model(model_arch arch, int z) {
-    model_hparams hp = {.arch = arch, .n_species = 1, .species = {z}, .cutoff = 5.0,
-                        .n_layers = 3, .n_features = 64, .n_basis = 32, .readout_hidden = 64,
-                        .n_edge_features = arch == MODEL_ARCH_MEGNET ? 32 : 0,
-                        .megnet_hidden = arch == MODEL_ARCH_MEGNET ? 64 : 0, .envelope_p = 6,
+/* The default sizes: the architecture's own hyper-parameters at their defaults. */
+static mlpot_model *default_model(const model_arch_ops *arch, int z) {
+    model_hparams hp = {.n_species = 1, .species = {z}, .cutoff = 5.0, .n_layers = 3,
+                        .n_features = 64, .n_basis = 32, .readout_hidden = 64, .envelope_p = 6,
                         .avg_neighbors = 30.0, .energy_scale = 1.0};
+    model_hparams_set_arch(&hp, arch);
     mlpot_model *m = NULL;
     if (model_create(&hp, &m)) {
         fprintf(stderr, "bench_model: %s\n", mlpot_last_error());
@@ -32,9 +32,12 @@ static mlpot_model *default_model(model_arch arch, int z) {
 static double dense_flops(const model_hparams *hp, double N, double E) {
     double F = hp->n_features, K = hp->n_basis, H = hp->readout_hidden, L = hp->n_layers;
     double readout = N * 4 * F * H;
-    if (hp->arch == MODEL_ARCH_CGCNN) /* node terms 3x; g W_edge 2x and dg/dr W_edge 1x */
+    if (!strcmp(hp->arch->name, "cgcnn")) /* node terms 3x; g W_edge 2x and dg/dr W_edge 1x */
         return readout + L * (N * 3 * 8 * F * F + E * 3 * 4 * K * F);
-    double Ed = hp->n_edge_features, M = hp->megnet_hidden;
+    if (strcmp(hp->arch->name, "megnet"))
+        return 0; /* not counted */
+    double Ed = hp->arch_value[arch_hparam_index(hp->arch, "n_edge_features")];
+    double M = hp->arch_value[arch_hparam_index(hp->arch, "megnet_hidden")];
     double edge_mlp = 4 * M * Ed;                          /* one evaluation of the edge MLP */
     double node_mlp = 2 * (F + Ed) * M + 2 * M * F;        /* one evaluation of the node MLP */
     double per_layer = N * 3 * 4 * F * M                    /* Q node terms: fwd, bwd, dh */
@@ -43,7 +46,7 @@ static double dense_flops(const model_hparams *hp, double N, double E) {
     return readout + L * per_layer + E * 3 * 2 * K * Ed; /* edge encoder fwd + bwd */
 }
 
-static void run(model_arch arch, const char *name, int z, int m, int threads) {
+static void run(const model_arch_ops *arch, const char *name, int z, int m, int threads) {
     long rss0 = bench_current_rss_kb();
     mlpot_structure *s = bench_supercell(name, m);
     mlpot_model *model = default_model(arch, z);
@@ -64,9 +67,9 @@ static void run(model_arch arch, const char *name, int z, int m, int threads) {
         t = bench_seconds() - t0;
     } while (t < 1.0 && reps < 1000);
     double per_call = t / reps;
-    double flops = dense_flops(&model->hp, n, (double)c->n_edges);
+    double flops = dense_flops(&model->hp, n, (double)c->ctx.n_edges);
     long rss1 = bench_current_rss_kb();
-    printf("%-7s %-8s %8d %8d %12.2f %10.2f %12.1f\n", model_arch_name(arch), name, n, threads,
+    printf("%-7s %-8s %8d %8d %12.2f %10.2f %12.1f\n", arch->name, name, n, threads,
            1e6 * per_call / n, flops / per_call * 1e-9,
            (double)(rss1 - rss0) * 1.024 / n);
     fflush(stdout);
@@ -86,9 +89,9 @@ int main(int argc, char **argv) {
            "us/atom", "GFLOP/s", "kB/atom*");
     const int si_sizes[] = {1, 2, 3, 5, 10, 15, 23};
     const int mo_sizes[] = {2, 4, 8, 16, 30, 37};
-    for (int a = 0; a < 2; a++) {
-        model_arch arch = a == 0 ? MODEL_ARCH_CGCNN : MODEL_ARCH_MEGNET;
-        if (strcmp(which, "all") && strcmp(which, model_arch_name(arch)))
+    for (int a = 0; a < arch_count(); a++) {
+        const model_arch_ops *arch = arch_at(a);
+        if (strcmp(which, "all") && strcmp(which, arch->name))
             continue;
         for (int threads = min_threads; threads <= max_threads; threads++) {
             for (size_t k = 0; k < sizeof si_sizes / sizeof si_sizes[0]; k++)

@@ -11,12 +11,11 @@
 #include "model/model.h"
 #include "train/loss.h"
 
-static mlpot_model *make_model(model_arch arch, int F, int L, int K) {
-    model_hparams hp = {.arch = arch, .n_species = 1, .species = {14}, .cutoff = 5.0,
-                        .n_layers = L, .n_features = F, .n_basis = K, .readout_hidden = F,
-                        .n_edge_features = arch == MODEL_ARCH_MEGNET ? 32 : 0,
-                        .megnet_hidden = arch == MODEL_ARCH_MEGNET ? 64 : 0, .envelope_p = 6,
+static mlpot_model *make_model(const char *arch, int F, int L, int K) {
+    model_hparams hp = {.n_species = 1, .species = {14}, .cutoff = 5.0, .n_layers = L,
+                        .n_features = F, .n_basis = K, .readout_hidden = F, .envelope_p = 6,
                         .avg_neighbors = 28.0, .energy_scale = 1.0};
+    model_hparams_set_arch(&hp, arch_find(arch)); /* its own hyper-parameters at defaults */
     mlpot_model *m = NULL;
     if (model_create(&hp, &m)) {
         fprintf(stderr, "bench_train: %s\n", mlpot_last_error());
@@ -50,11 +49,11 @@ int main(int argc, char **argv) {
     }
     struct {
         const char *name;
-        model_arch arch;
+        const char *arch;
         int F, L, K;
-    } configs[] = {{"cgcnn F=32 L=2 K=16", MODEL_ARCH_CGCNN, 32, 2, 16},
-                   {"cgcnn F=64 L=3 K=32", MODEL_ARCH_CGCNN, 64, 3, 32},
-                   {"megnet F=64 L=3 K=32", MODEL_ARCH_MEGNET, 64, 3, 32}};
+    } configs[] = {{"cgcnn F=32 L=2 K=16", "cgcnn", 32, 2, 16},
+                   {"cgcnn F=64 L=3 K=32", "cgcnn", 64, 3, 32},
+                   {"megnet F=64 L=3 K=32", "megnet", 64, 3, 32}};
     printf("training steps (E + F + S loss and gradient), 64-atom Si frames\n");
     printf("%-22s %8s %10s %12s %10s\n", "model", "threads", "frames/s", "atoms/s", "ms/frame");
     for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {

@@ -461,7 +461,7 @@ static void test_threads_identical(void **state) {
         for (int k = 0; k < 30; k++)
             TS_OK(md_step(runs[threads - 1]));
     }
-    assert_true(f->calculator->parallel);
+    assert_true(f->calculator->ctx.parallel);
     assert_memory_equal(runs[0]->structure->positions, runs[1]->structure->positions,
                         64 * 3 * sizeof(double));
     assert_memory_equal(runs[0]->velocities, runs[1]->velocities, 64 * 3 * sizeof(double));

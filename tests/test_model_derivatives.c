@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/arch.h"
 #include "test_support.h"
 
 static const int species_OSi[] = {8, 14};
-static const char *archs[] = {"cgcnn", "megnet"};
 
 typedef struct {
     double energy;
@@ -168,14 +168,14 @@ static mlpot_structure *test_structure(int which) {
 
 static void test_forces_match_finite_differences(void **state) {
     (void)state;
-    for (int a = 0; a < 2; a++) {
-        mlpot_model *m = ts_random_model(archs[a], species_OSi, 2, 3.6, 17 + (uint64_t)a);
+    for (int a = 0; a < arch_count(); a++) {
+        mlpot_model *m = ts_random_model(arch_at(a)->name, species_OSi, 2, 3.6, 17 + (uint64_t)a);
         mlpot_calculator *c = NULL;
         TS_OK(mlpot_calculator_create(&c, m));
         for (int w = 0; w < 5; w++) {
             mlpot_structure *s = test_structure(w);
             double err = check_forces_fd(c, s);
-            print_message("%s structure %d: max |F - F_fd| = %.2e eV/Å\n", archs[a], w, err);
+            print_message("%s structure %d: max |F - F_fd| = %.2e eV/Å\n", arch_at(a)->name, w, err);
             assert_true(err <= 1e-6);
             mlpot_structure_free(s);
         }
@@ -186,14 +186,14 @@ static void test_forces_match_finite_differences(void **state) {
 
 static void test_stress_matches_finite_differences(void **state) {
     (void)state;
-    for (int a = 0; a < 2; a++) {
-        mlpot_model *m = ts_random_model(archs[a], species_OSi, 2, 3.6, 29 + (uint64_t)a);
+    for (int a = 0; a < arch_count(); a++) {
+        mlpot_model *m = ts_random_model(arch_at(a)->name, species_OSi, 2, 3.6, 29 + (uint64_t)a);
         mlpot_calculator *c = NULL;
         TS_OK(mlpot_calculator_create(&c, m));
         for (int w = 0; w < 3; w++) { /* the periodic ones */
             mlpot_structure *s = test_structure(w);
             double err = check_stress_fd(c, s);
-            print_message("%s structure %d: max |sigma - sigma_fd| = %.2e eV/Å^3\n", archs[a], w,
+            print_message("%s structure %d: max |sigma - sigma_fd| = %.2e eV/Å^3\n", arch_at(a)->name, w,
                           err);
             assert_true(err <= 1e-7);
             mlpot_structure_free(s);

@@ -22,11 +22,16 @@
 
 /* ---- models and comparisons ---- */
 
-/* S = 2 {O, Si}, F = 8, L = 2, K = 6, H = 5 (megnet: E = 4, M = 7), p = 5, random weights,
+/* S = 2 {O, Si}, F = 8, L = 2, K = 6, H = 5 (architecture parameters: the table's small values,
+ * integers + 1, e.g. megnet E = 4, M = 6), p = 5, random weights,
  * biases and species energies, a UTF-8 description and two training attributes. */
 static mlpot_model *make_model(const char *arch, uint64_t seed) {
     model_hparams hp = {0};
-    hp.arch = strcmp(arch, "megnet") == 0 ? MODEL_ARCH_MEGNET : MODEL_ARCH_CGCNN;
+    const model_arch_ops *ops = arch_find(arch);
+    assert_non_null(ops);
+    model_hparams_set_arch(&hp, ops);
+    for (int k = 0; k < ops->n_hparams; k++) /* small, and unlike ts_random_model's */
+        hp.arch_value[k] = ops->hparams[k].small_value + (ops->hparams[k].type == ARCH_HPARAM_INT);
     hp.n_species = 2;
     hp.species[0] = 8;
     hp.species[1] = 14;
@@ -35,8 +40,6 @@ static mlpot_model *make_model(const char *arch, uint64_t seed) {
     hp.n_features = 8;
     hp.n_basis = 6;
     hp.readout_hidden = 5;
-    hp.n_edge_features = hp.arch == MODEL_ARCH_MEGNET ? 4 : 0;
-    hp.megnet_hidden = hp.arch == MODEL_ARCH_MEGNET ? 7 : 0;
     hp.envelope_p = 5;
     hp.avg_neighbors = 11.0 + 1.0 / 3.0;
     hp.energy_scale = 0.1;
@@ -67,15 +70,15 @@ static void assert_same_bits(double a, double b, const char *what) {
 
 /* Hyper-parameters (envelope_p aside: see the callers), parameters bit for bit. */
 static void assert_same_numbers(const mlpot_model *a, const mlpot_model *b) {
-    assert_int_equal(a->hp.arch, b->hp.arch);
+    assert_ptr_equal(a->hp.arch, b->hp.arch);
     assert_int_equal(a->hp.n_species, b->hp.n_species);
     for (int s = 0; s < a->hp.n_species; s++)
         assert_int_equal(a->hp.species[s], b->hp.species[s]);
     assert_same_bits(a->hp.cutoff, b->hp.cutoff, "cutoff");
     assert_int_equal(a->hp.n_layers, b->hp.n_layers);
     assert_int_equal(a->hp.n_features, b->hp.n_features);
-    assert_int_equal(a->hp.n_edge_features, b->hp.n_edge_features);
-    assert_int_equal(a->hp.megnet_hidden, b->hp.megnet_hidden);
+    for (int k = 0; k < ARCH_MAX_HPARAMS; k++)
+        assert_same_bits(a->hp.arch_value[k], b->hp.arch_value[k], "architecture parameter");
     assert_int_equal(a->hp.n_basis, b->hp.n_basis);
     assert_int_equal(a->hp.readout_hidden, b->hp.readout_hidden);
     assert_same_bits(a->hp.avg_neighbors, b->hp.avg_neighbors, "avg_neighbors");
@@ -285,14 +288,10 @@ static void round_trip(const char *arch) {
     mlpot_model_free(written);
 }
 
-static void test_round_trip_cgcnn(void **state) {
+static void test_round_trip_every_architecture(void **state) {
     (void)state;
-    round_trip("cgcnn");
-}
-
-static void test_round_trip_megnet(void **state) {
-    (void)state;
-    round_trip("megnet");
+    for (int a = 0; a < arch_count(); a++)
+        round_trip(arch_at(a)->name);
 }
 
 static void test_getters(void **state) {
@@ -404,7 +403,8 @@ static void test_h5py_cross_check(void **state) {
     at = strstr(output, "W_self[2,3] ");
     assert_non_null(at);
     assert_same_bits(strtod(at + strlen("W_self[2,3] "), NULL),
-                     m->v.cgcnn[1].W_self[2 * 16 + 3], "h5py /layers/1/W_self[2, 3]");
+                     m->params[model_find_tensor(m, "/layers/1/W_self")->offset + 2 * 16 + 3],
+                     "h5py /layers/1/W_self[2, 3]");
 
     /* what h5py writes by default (int64, fixed-length bytes) reads back */
     mlpot_model *rewritten = NULL;
@@ -706,7 +706,7 @@ static void test_leaves_no_temporary_file(void **state) {
     assert_int_equal(n_entries, 1);
 
     /* a model with a NaN is refused before anything is written; the old file stays */
-    size_t index = m->v.megnet[1].node_W2 - m->params;
+    size_t index = model_find_tensor(m, "/layers/1/node/W2")->offset;
     double kept = m->params[index];
     m->params[index] = NAN;
     assert_int_not_equal(mlpot_model_save(m, path), MLPOT_OK);
@@ -731,8 +731,7 @@ static void test_leaves_no_temporary_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_cgcnn),
-        cmocka_unit_test(test_round_trip_megnet),
+        cmocka_unit_test(test_round_trip_every_architecture),
         cmocka_unit_test(test_getters),
         cmocka_unit_test(test_h5py_cross_check),
         cmocka_unit_test(test_accepts_other_integer_widths_and_string_kinds),

@@ -66,16 +66,12 @@ static void check_gradient(const char *arch, int periodic) {
     mlpot_model_free(m);
 }
 
-static void test_cgcnn_parameter_gradient(void **state) {
+static void test_parameter_gradient_every_architecture(void **state) {
     (void)state;
-    check_gradient("cgcnn", 1);
-    check_gradient("cgcnn", 0);
-}
-
-static void test_megnet_parameter_gradient(void **state) {
-    (void)state;
-    check_gradient("megnet", 1);
-    check_gradient("megnet", 0);
+    for (int a = 0; a < arch_count(); a++) {
+        check_gradient(arch_at(a)->name, 1);
+        check_gradient(arch_at(a)->name, 0);
+    }
 }
 
 /* Gradient mode must not disturb ordinary evaluations that follow it. */
@@ -102,8 +98,7 @@ static void test_gradient_then_forces(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cgcnn_parameter_gradient),
-        cmocka_unit_test(test_megnet_parameter_gradient),
+        cmocka_unit_test(test_parameter_gradient_every_architecture),
         cmocka_unit_test(test_gradient_then_forces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

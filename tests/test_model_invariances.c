@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/arch.h"
 #include "test_support.h"
 
 static const int species_OSi[] = {8, 14};
-static const char *archs[] = {"cgcnn", "megnet"};
 
 typedef struct {
     double energy;
@@ -51,8 +51,8 @@ static double rel(double a, double b) {
 
 static void test_translation_rotation_permutation(void **state) {
     (void)state;
-    for (int a = 0; a < 2; a++) {
-        mlpot_model *m = ts_random_model(archs[a], species_OSi, 2, 4.0, 41 + (uint64_t)a);
+    for (int a = 0; a < arch_count(); a++) {
+        mlpot_model *m = ts_random_model(arch_at(a)->name, species_OSi, 2, 4.0, 41 + (uint64_t)a);
         mlpot_calculator *c = NULL;
         TS_OK(mlpot_calculator_create(&c, m));
         mlpot_structure *s = triclinic_OSi(3, 7);
@@ -154,8 +154,8 @@ static void test_translation_rotation_permutation(void **state) {
 static void test_supercell_energy_is_extensive(void **state) {
     (void)state;
     char path[4096];
-    for (int a = 0; a < 2; a++) {
-        mlpot_model *m = ts_random_model(archs[a], species_OSi, 2, 4.0, 51 + (uint64_t)a);
+    for (int a = 0; a < arch_count(); a++) {
+        mlpot_model *m = ts_random_model(arch_at(a)->name, species_OSi, 2, 4.0, 51 + (uint64_t)a);
         mlpot_calculator *c = NULL;
         TS_OK(mlpot_calculator_create(&c, m));
         mlpot_structure *cells[3];
@@ -194,8 +194,8 @@ static void test_supercell_energy_is_extensive(void **state) {
 static void test_dimer_through_cutoff(void **state) {
     (void)state;
     const double rc = 4.0;
-    for (int a = 0; a < 2; a++) {
-        mlpot_model *m = ts_random_model(archs[a], species_OSi, 2, rc, 61 + (uint64_t)a);
+    for (int a = 0; a < arch_count(); a++) {
+        mlpot_model *m = ts_random_model(arch_at(a)->name, species_OSi, 2, rc, 61 + (uint64_t)a);
         mlpot_calculator *c = NULL;
         TS_OK(mlpot_calculator_create(&c, m));
         int z[2] = {8, 14};
@@ -215,7 +215,7 @@ static void test_dimer_through_cutoff(void **state) {
             double gap = fabs(e.energy - iso.energy);
             double fmag = sqrt(e.forces[0] * e.forces[0] + e.forces[1] * e.forces[1] +
                                e.forces[2] * e.forces[2]);
-            print_message("%s r_c - %.0e: |E - E_iso| = %.3e eV, |F| = %.3e eV/Å\n", archs[a],
+            print_message("%s r_c - %.0e: |E - E_iso| = %.3e eV, |F| = %.3e eV/Å\n", arch_at(a)->name,
                           deltas[k], gap, fmag);
             if (deltas[k] <= 0) { /* at or beyond r_c: exactly isolated */
                 assert_true(gap == 0 && fmag == 0);
@@ -246,8 +246,8 @@ static void test_threads_bit_identical(void **state) {
     (void)state;
     char path[4096];
     int saved = omp_get_max_threads();
-    for (int a = 0; a < 2; a++) {
-        mlpot_model *m = ts_random_model(archs[a], species_OSi, 2, 4.0, 71 + (uint64_t)a);
+    for (int a = 0; a < arch_count(); a++) {
+        mlpot_model *m = ts_random_model(arch_at(a)->name, species_OSi, 2, 4.0, 71 + (uint64_t)a);
         mlpot_structure *base = ts_read(ts_structure_path("Si.vasp", path, sizeof path));
         mlpot_structure *s = ts_supercell(base, 2, 2, 2); /* >= CALCULATOR_PARALLEL_MIN atoms */
         int n = mlpot_structure_n_atoms(s);

@@ -253,7 +253,11 @@ void ts_brute_force_edges(const mlpot_structure *s, double cutoff, ts_edge **edg
 mlpot_model *ts_random_model(const char *arch, const int *species, int n_species, double cutoff,
                              uint64_t seed) {
     model_hparams hp = {0};
-    hp.arch = strcmp(arch, "megnet") == 0 ? MODEL_ARCH_MEGNET : MODEL_ARCH_CGCNN;
+    const model_arch_ops *ops = arch_find(arch);
+    assert_non_null(ops);
+    model_hparams_set_arch(&hp, ops);
+    for (int k = 0; k < ops->n_hparams; k++)
+        hp.arch_value[k] = ops->hparams[k].small_value;
     hp.n_species = n_species;
     for (int k = 0; k < n_species; k++)
         hp.species[k] = species[k];
@@ -262,8 +266,6 @@ mlpot_model *ts_random_model(const char *arch, const int *species, int n_species
     hp.n_features = 6;
     hp.n_basis = 5;
     hp.readout_hidden = 4;
-    hp.n_edge_features = hp.arch == MODEL_ARCH_MEGNET ? 3 : 0;
-    hp.megnet_hidden = hp.arch == MODEL_ARCH_MEGNET ? 5 : 0;
     hp.envelope_p = 6;
     hp.avg_neighbors = 3.7;
     hp.energy_scale = 0.8;

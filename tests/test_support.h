@@ -32,9 +32,10 @@ mlpot_structure *ts_random_structure(ts_rng *rng, int n, const int *species, int
  * ((a*nb + b)*nc + c)*n + k). */
 mlpot_structure *ts_supercell(const mlpot_structure *s, int na, int nb, int nc);
 
-/* A small random model ("cgcnn" or "megnet") for species `species` (ascending), with random
+/* A small random model of a registered architecture (model/arch.h) for species `species`
+ * (ascending; the architecture's own hyper-parameters at their small values), with random
  * weights AND random biases and species energies (so that every parameter is exercised):
- * F = 6, L = 2, K = 5, H = 4, E = 3, M = 5, p = 6, n_avg = 3.7, scale 0.8, shift -0.4. */
+ * F = 6, L = 2, K = 5, H = 4, p = 6, n_avg = 3.7, scale 0.8, shift -0.4. */
 mlpot_model *ts_random_model(const char *arch, const int *species, int n_species, double cutoff,
                              uint64_t seed);
 

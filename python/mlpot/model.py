@@ -60,8 +60,8 @@ def as_structure_arrays(numbers, positions, cell=None, pbc=None):
 class Model:
     """A model file (mlpot_model_load) with one calculator.
 
-    Attributes read from the file: path, architecture ("cgcnn" or "megnet"), cutoff (Å),
-    n_layers, species (tuple of atomic numbers, ascending), n_parameters, description.
+    Attributes read from the file: path, architecture (its name in the file, e.g. "cgcnn"),
+    cutoff (Å), n_layers, species (tuple of atomic numbers, ascending), n_parameters, description.
 
     compute() is serialised by a lock: one Model holds one workspace, so threads that want to
     evaluate in parallel need a Model each. Use as a context manager, or call close(), to free

@@ -7,26 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_arch.h"
 #include "cli/cli_common.h"
 #include "core/elements.h"
 #include "io/line_reader.h"
 #include "model/model.h"
 
-static const char *model_help =
-    "usage: mlpot model init --arch cgcnn|megnet --species Si,O --cutoff R [options] -o FILE\n"
+static const char *model_help_head =
+    "usage: mlpot model init --arch A --species Si,O --cutoff R [options] -o FILE\n"
     "       mlpot model info FILE\n"
     "       mlpot model describe FILE TEXT [-o OUT]\n\n"
     "init creates a randomly initialised model (Glorot-uniform weights, N(0,1) embeddings,\n"
-    "zero biases unless --bias-std) with these hyper-parameters (model.md):\n"
-    "  --arch A             cgcnn or megnet\n"
+    "zero biases unless --bias-std) with these hyper-parameters (model.md):\n";
+
+static const char *model_help =
     "  --species LIST       elements, e.g. Si,O (stored in ascending atomic number)\n"
     "  --cutoff R           r_c in Å\n"
     "  --features F         node feature width (default 64)\n"
     "  --layers L           message-passing layers (default 3)\n"
     "  --basis K            Gaussian basis functions (default 32)\n"
     "  --readout-hidden H   hidden width of the readout (default 64)\n"
-    "  --edge-features E    megnet edge feature width (default 32)\n"
-    "  --megnet-hidden M    megnet MLP hidden width (default 64)\n"
     "  --envelope-p P       envelope exponent (default 6)\n"
     "  --avg-neighbors X    n_avg normalising message sums (default 24; training sets it)\n"
     "  --energy-scale X     (default 1)    --energy-shift X  (default 0), eV\n"
@@ -38,6 +38,12 @@ static const char *model_help =
     "and training provenance of a model file.\n"
     "describe sets the description (what the model is for and what it is not) and writes\n"
     "the file back (or to OUT), atomically; weights and training provenance are kept.\n";
+
+static void print_model_help(FILE *out) {
+    fputs(model_help_head, out);
+    cli_arch_print_help(out, 0);
+    fputs(model_help, out);
+}
 
 static int parse_int_option(const char *option, const char *text, int *value) {
     long v;
@@ -87,8 +93,8 @@ static int parse_species(const char *text, model_hparams *hp) {
 
 static int model_init(int argc, char **argv) {
     enum { O_ARCH = 256, O_SPECIES, O_CUTOFF, O_FEATURES, O_LAYERS, O_BASIS, O_READOUT,
-           O_EDGE, O_MEGNET, O_ENVP, O_AVG, O_SCALE, O_SHIFT, O_BIAS, O_SEED, O_DESC };
-    static const struct option long_options[] = {
+           O_ENVP, O_AVG, O_SCALE, O_SHIFT, O_BIAS, O_SEED, O_DESC };
+    static const struct option base_options[] = {
         {"arch", required_argument, 0, O_ARCH},
         {"species", required_argument, 0, O_SPECIES},
         {"cutoff", required_argument, 0, O_CUTOFF},
@@ -96,8 +102,6 @@ static int model_init(int argc, char **argv) {
         {"layers", required_argument, 0, O_LAYERS},
         {"basis", required_argument, 0, O_BASIS},
         {"readout-hidden", required_argument, 0, O_READOUT},
-        {"edge-features", required_argument, 0, O_EDGE},
-        {"megnet-hidden", required_argument, 0, O_MEGNET},
         {"envelope-p", required_argument, 0, O_ENVP},
         {"avg-neighbors", required_argument, 0, O_AVG},
         {"energy-scale", required_argument, 0, O_SCALE},
@@ -106,11 +110,15 @@ static int model_init(int argc, char **argv) {
         {"seed", required_argument, 0, O_SEED},
         {"description", required_argument, 0, O_DESC},
         {"output", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'}};
+    struct option long_options[sizeof base_options / sizeof base_options[0] + CLI_ARCH_MAX_OPTIONS];
+    int n_options = (int)(sizeof base_options / sizeof base_options[0]);
+    memcpy(long_options, base_options, sizeof base_options);
+    cli_arch_add_options(long_options, &n_options,
+                         (int)(sizeof long_options / sizeof long_options[0]));
     model_hparams hp = {.n_layers = 3, .n_features = 64, .n_basis = 32, .readout_hidden = 64,
-                        .n_edge_features = 32, .megnet_hidden = 64, .envelope_p = 6,
-                        .avg_neighbors = 24.0, .energy_scale = 1.0};
+                        .envelope_p = 6, .avg_neighbors = 24.0, .energy_scale = 1.0};
+    cli_arch_values arch_values = {0};
     const char *arch = NULL, *output = NULL, *description = NULL;
     int have_species = 0, have_cutoff = 0;
     double bias_std = 0;
@@ -129,8 +137,6 @@ static int model_init(int argc, char **argv) {
         case O_LAYERS: ok = parse_int_option("--layers", optarg, &hp.n_layers); break;
         case O_BASIS: ok = parse_int_option("--basis", optarg, &hp.n_basis); break;
         case O_READOUT: ok = parse_int_option("--readout-hidden", optarg, &hp.readout_hidden); break;
-        case O_EDGE: ok = parse_int_option("--edge-features", optarg, &hp.n_edge_features); break;
-        case O_MEGNET: ok = parse_int_option("--megnet-hidden", optarg, &hp.megnet_hidden); break;
         case O_ENVP: ok = parse_int_option("--envelope-p", optarg, &hp.envelope_p); break;
         case O_AVG: ok = cli_parse_double("model init", "--avg-neighbors", optarg,
                                           &hp.avg_neighbors); break;
@@ -145,10 +151,13 @@ static int model_init(int argc, char **argv) {
             break;
         case O_DESC: description = optarg; break;
         case 'o': output = optarg; break;
-        case 'h': fputs(model_help, stdout); return 0;
+        case 'h': print_model_help(stdout); return 0;
         case ':':
             return cli_usage_error("model init", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("model init", "unknown option '%s'", argv[optind - 1]);
+        default:
+            if (!cli_arch_is_option(c))
+                return cli_usage_error("model init", "unknown option '%s'", argv[optind - 1]);
+            ok = cli_arch_record("model init", &arch_values, c, optarg);
         }
         if (!ok)
             return CLI_EXIT_USAGE;
@@ -157,14 +166,8 @@ static int model_init(int argc, char **argv) {
         return cli_usage_error("model init", "unexpected argument '%s'", argv[optind]);
     if (!arch || !have_species || !have_cutoff || !output)
         return cli_usage_error("model init", "--arch, --species, --cutoff and -o are required");
-    if (!strcmp(arch, "cgcnn"))
-        hp.arch = MODEL_ARCH_CGCNN;
-    else if (!strcmp(arch, "megnet"))
-        hp.arch = MODEL_ARCH_MEGNET;
-    else
-        return cli_usage_error("model init", "--arch must be cgcnn or megnet, got '%s'", arch);
-    if (hp.arch == MODEL_ARCH_CGCNN)
-        hp.n_edge_features = hp.megnet_hidden = 0;
+    if (!cli_arch_apply("model init", arch, &hp, &arch_values))
+        return CLI_EXIT_USAGE;
     if (!(bias_std >= 0))
         return cli_usage_error("model init", "--bias-std must be >= 0");
     mlpot_model *m = NULL;
@@ -196,7 +199,7 @@ static int model_init(int argc, char **argv) {
 static int model_info(int argc, char **argv) {
     if (argc != 2 || argv[1][0] == '-') {
         if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-            fputs(model_help, stdout);
+            print_model_help(stdout);
             return 0;
         }
         return cli_usage_error("model info", "expected exactly one model file");
@@ -206,17 +209,14 @@ static int model_info(int argc, char **argv) {
         return cli_fail();
     const model_hparams *hp = &m->hp;
     printf("%s\n", argv[1]);
-    printf("  architecture        %s\n", model_arch_name(hp->arch));
+    printf("  architecture        %s\n", hp->arch->name);
     printf("  species            ");
     for (int k = 0; k < hp->n_species; k++)
         printf(" %s", element_symbol(hp->species[k]));
     printf("\n  cutoff (Å)          %g\n", hp->cutoff);
     printf("  layers              %d\n", hp->n_layers);
     printf("  node features       %d\n", hp->n_features);
-    if (hp->arch == MODEL_ARCH_MEGNET) {
-        printf("  edge features       %d\n", hp->n_edge_features);
-        printf("  megnet hidden       %d\n", hp->megnet_hidden);
-    }
+    cli_arch_print_info(stdout, hp);
     printf("  Gaussian basis      %d\n", hp->n_basis);
     printf("  envelope p          %d\n", hp->envelope_p);
     printf("  readout hidden      %d\n", hp->readout_hidden);
@@ -236,7 +236,7 @@ static int model_info(int argc, char **argv) {
 
 static int model_describe(int argc, char **argv) {
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(model_help, stdout);
+        print_model_help(stdout);
         return 0;
     }
     const char *output = NULL;
@@ -268,7 +268,7 @@ static int model_describe(int argc, char **argv) {
 
 int cli_model(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(model_help, argc < 2 ? stderr : stdout);
+        print_model_help(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : 0;
     }
     if (!strcmp(argv[1], "init"))

@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_arch.h"
 #include "cli/cli_common.h"
 #include "io/line_reader.h"
 #include "train/trainer.h"
 
-static const char *train_help =
+static const char *train_help_head =
     "usage: mlpot train --train TRAIN.h5 [--valid VALID.h5 | --valid-fraction X] -o MODEL.h5\n"
-    "                   [--arch cgcnn|megnet] [model options] [loss and optimiser options]\n"
+    "                   [--arch A] [model options] [loss and optimiser options]\n"
     "       mlpot train --resume CHECKPOINT [--epochs N]\n"
     "       mlpot train --config settings.json [options overriding it]\n\n"
     "Fits a potential to an HDF5 dataset (mlpot dataset convert). Species, per-species\n"
@@ -23,9 +24,10 @@ static const char *train_help =
     "  --train FILE          training dataset\n"
     "  --valid FILE          validation dataset (default: --valid-fraction of the training set)\n"
     "  --valid-fraction X    seeded random fraction held out (default 0.1)\n"
-    "model (defaults: cgcnn, r_c 5, F 64, L 3, K 32, H 64; megnet E 32, M 64, p 6):\n"
-    "  --arch A --cutoff R --features F --layers L --basis K --readout-hidden H\n"
-    "  --edge-features E --megnet-hidden M --envelope-p P\n"
+    "model (defaults: r_c 5, F 64, L 3, K 32, H 64, p 6):\n"
+    "  --cutoff R --features F --layers L --basis K --readout-hidden H --envelope-p P\n";
+
+static const char *train_help =
     "loss (squared errors of energy per atom, force and stress components):\n"
     "  --energy-weight X (1)  --force-weight X (1)  --stress-weight X (0.1)\n"
     "optimiser:\n"
@@ -37,16 +39,22 @@ static const char *train_help =
     "  --seed S (0)  --threads N (OpenMP default)  -o MODEL  --checkpoint FILE  --log FILE\n"
     "  --resume CKPT  continue a run from its checkpoint (same settings; --epochs extends)\n"
     "  --config FILE  a flat JSON object of the long option names above, e.g.\n"
-    "                 {\"train\": \"si.h5\", \"arch\": \"megnet\", \"epochs\": 200}\n";
+    "                 {\"train\": \"si.h5\", \"arch\": \"cgcnn\", \"epochs\": 200}\n";
+
+static void print_train_help(FILE *out) {
+    fputs(train_help_head, out);
+    cli_arch_print_help(out, 1);
+    fputs(train_help, out);
+}
 
 enum {
     O_TRAIN = 256, O_VALID, O_VALID_FRACTION, O_ARCH, O_CUTOFF, O_FEATURES, O_LAYERS, O_BASIS,
-    O_READOUT, O_EDGE, O_MEGNET, O_ENVP, O_EW, O_FW, O_SW, O_EPOCHS, O_BATCH, O_LR, O_LR_MIN,
+    O_READOUT, O_ENVP, O_EW, O_FW, O_SW, O_EPOCHS, O_BATCH, O_LR, O_LR_MIN,
     O_SCHEDULE, O_WARMUP, O_PLATEAU_FACTOR, O_PLATEAU_PATIENCE, O_PATIENCE, O_WD, O_CLIP, O_EMA,
     O_SEED, O_THREADS, O_CHECKPOINT, O_LOG, O_RESUME, O_CONFIG, O_STOP_AFTER
 };
 
-static const struct option train_options[] = {
+static const struct option base_options[] = {
     {"train", required_argument, 0, O_TRAIN},
     {"valid", required_argument, 0, O_VALID},
     {"valid-fraction", required_argument, 0, O_VALID_FRACTION},
@@ -56,8 +64,6 @@ static const struct option train_options[] = {
     {"layers", required_argument, 0, O_LAYERS},
     {"basis", required_argument, 0, O_BASIS},
     {"readout-hidden", required_argument, 0, O_READOUT},
-    {"edge-features", required_argument, 0, O_EDGE},
-    {"megnet-hidden", required_argument, 0, O_MEGNET},
     {"envelope-p", required_argument, 0, O_ENVP},
     {"energy-weight", required_argument, 0, O_EW},
     {"force-weight", required_argument, 0, O_FW},
@@ -82,13 +88,17 @@ static const struct option train_options[] = {
     {"resume", required_argument, 0, O_RESUME},
     {"config", required_argument, 0, O_CONFIG},
     {"stop-after-epochs", required_argument, 0, O_STOP_AFTER}, /* testing aid, undocumented */
-    {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0}};
+    {"help", no_argument, 0, 'h'}};
+
+#define N_BASE_OPTIONS ((int)(sizeof base_options / sizeof base_options[0]))
 
 typedef struct {
     train_settings set;
     const char *resume;
     int epochs_given;
+    const char *arch;            /* --arch, NULL: the default */
+    cli_arch_values arch_values; /* architecture options, applied once the arch is known */
+    struct option options[N_BASE_OPTIONS + CLI_ARCH_MAX_OPTIONS];
 } train_request;
 
 static int set_int(const char *name, const char *text, int min, int *out) {
@@ -124,22 +134,19 @@ static int apply_option(train_request *rq, int code, const char *name, const cha
     case O_VALID: return set_path(s->valid_path, sizeof s->valid_path, v);
     case O_VALID_FRACTION: return set_double(name, v, &s->valid_fraction);
     case O_ARCH:
-        if (!strcmp(v, "cgcnn"))
-            s->hp.arch = MODEL_ARCH_CGCNN;
-        else if (!strcmp(v, "megnet"))
-            s->hp.arch = MODEL_ARCH_MEGNET;
-        else {
-            cli_usage_error("train", "--arch must be cgcnn or megnet, got '%s'", v);
+        if (!arch_find(v)) {
+            char known[256];
+            arch_list_names(known, sizeof known, ", ");
+            cli_usage_error("train", "--arch must be one of %s, got '%s'", known, v);
             return 0;
         }
+        rq->arch = arch_find(v)->name;
         return 1;
     case O_CUTOFF: return set_double(name, v, &s->hp.cutoff);
     case O_FEATURES: return set_int(name, v, 1, &s->hp.n_features);
     case O_LAYERS: return set_int(name, v, 0, &s->hp.n_layers);
     case O_BASIS: return set_int(name, v, 2, &s->hp.n_basis);
     case O_READOUT: return set_int(name, v, 1, &s->hp.readout_hidden);
-    case O_EDGE: return set_int(name, v, 1, &s->hp.n_edge_features);
-    case O_MEGNET: return set_int(name, v, 1, &s->hp.megnet_hidden);
     case O_ENVP: return set_int(name, v, 1, &s->hp.envelope_p);
     case O_EW: return set_double(name, v, &s->weights.energy);
     case O_FW: return set_double(name, v, &s->weights.force);
@@ -181,6 +188,8 @@ static int apply_option(train_request *rq, int code, const char *name, const cha
     case O_RESUME: rq->resume = v; return 1;
     case O_STOP_AFTER: return set_int(name, v, 1, &s->stop_after_epochs);
     }
+    if (cli_arch_is_option(code))
+        return cli_arch_record("train", &rq->arch_values, code, v);
     return 0;
 }
 
@@ -240,7 +249,7 @@ static int read_config(train_request *rq, const char *path) {
         }
         value[len] = '\0';
         int code = 0;
-        for (const struct option *o = train_options; o->name; o++)
+        for (const struct option *o = rq->options; o->name; o++)
             if (!strcmp(o->name, key) && o->has_arg == required_argument)
                 code = o->val;
         if (!code || code == O_CONFIG || code == O_STOP_AFTER) {
@@ -263,11 +272,9 @@ static int read_config(train_request *rq, const char *path) {
 
 static void print_settings(const train_settings *s) {
     printf("settings: train %s, valid %s, arch %s, r_c %g, F %d, L %d, K %d, H %d", s->train_path,
-           s->valid_path[0] ? s->valid_path : "(fraction of train)",
-           s->hp.arch == MODEL_ARCH_MEGNET ? "megnet" : "cgcnn", s->hp.cutoff, s->hp.n_features,
-           s->hp.n_layers, s->hp.n_basis, s->hp.readout_hidden);
-    if (s->hp.arch == MODEL_ARCH_MEGNET)
-        printf(", E %d, M %d", s->hp.n_edge_features, s->hp.megnet_hidden);
+           s->valid_path[0] ? s->valid_path : "(fraction of train)", s->hp.arch->name,
+           s->hp.cutoff, s->hp.n_features, s->hp.n_layers, s->hp.n_basis, s->hp.readout_hidden);
+    cli_arch_print_values(stdout, &s->hp);
     char warmup[32] = "5% of the steps";
     if (s->opt.warmup_steps >= 0)
         snprintf(warmup, sizeof warmup, "%d steps", s->opt.warmup_steps);
@@ -282,6 +289,9 @@ static void print_settings(const train_settings *s) {
 int cli_train(int argc, char **argv) {
     train_request rq = {0};
     train_settings_defaults(&rq.set);
+    int n_options = N_BASE_OPTIONS;
+    memcpy(rq.options, base_options, sizeof base_options);
+    cli_arch_add_options(rq.options, &n_options, (int)(sizeof rq.options / sizeof rq.options[0]));
     /* the config file first, so that options given with it override it */
     for (int a = 1; a < argc - 1; a++)
         if (!strcmp(argv[a], "--config") && !read_config(&rq, argv[a + 1]))
@@ -293,9 +303,9 @@ int cli_train(int argc, char **argv) {
     int c, index = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":ho:", train_options, &index)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:", rq.options, &index)) != -1) {
         if (c == 'h') {
-            fputs(train_help, stdout);
+            print_train_help(stdout);
             return 0;
         }
         if (c == ':')
@@ -304,7 +314,7 @@ int cli_train(int argc, char **argv) {
             return cli_usage_error("train", "unknown option '%s'", argv[optind - 1]);
         if (c == O_CONFIG)
             continue;
-        const char *name = c == 'o' ? "output" : train_options[index].name;
+        const char *name = c == 'o' ? "output" : rq.options[index].name;
         if (!apply_option(&rq, c, name, optarg))
             return CLI_EXIT_USAGE;
     }
@@ -314,6 +324,9 @@ int cli_train(int argc, char **argv) {
         return cli_usage_error("train", "--train and -o are required (or --resume CHECKPOINT)");
     if (!rq.resume && !(rq.set.valid_fraction >= 0 && rq.set.valid_fraction < 1))
         return cli_usage_error("train", "--valid-fraction must be in [0, 1)");
+    if (!rq.resume && !cli_arch_apply("train", rq.arch ? rq.arch : rq.set.hp.arch->name,
+                                      &rq.set.hp, &rq.arch_values))
+        return CLI_EXIT_USAGE;
     if (!rq.resume)
         print_settings(&rq.set);
     mlpot_status st = train_run(&rq.set, rq.resume, rq.resume && rq.epochs_given ? rq.set.epochs : 0,

@@ -1,9 +1,9 @@
 /* calculator.c — evaluating a model on a structure: workspace sizing (kept across calls), the
- * embedding and readout (model.md §5), and forces and stress from the per-edge derivatives
- * dE/dr_ij of the reverse sweep (model.md §6), also for the energy of a subset of the atoms
- * (domain decomposition: the reverse sweep starts from the contributing atoms only). Sums over
- * atoms run in atom order after the parallel loops, so results do not depend on the number of
- * threads. */
+ * embedding, the architecture's sweeps and the readout (model.md §5), and forces and stress
+ * assembled from the edge-vector adjoints dE/dd_e of the reverse sweep (model.md §6, stress
+ * orientation §8), also for the energy of a subset of the atoms (domain decomposition: the
+ * reverse sweep starts from the contributing atoms only). Sums over atoms run in atom order
+ * after the parallel loops, so results do not depend on the number of threads. */
 #include "model/calculator.h"
 
 #include <math.h>
@@ -16,8 +16,7 @@
 #include "core/mat3.h"
 #include "core/memory.h"
 #include "io/structure.h"
-#include "nn/activations.h"
-#include "nn/dense.h"
+#include "model/readout.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -31,13 +30,13 @@ static int max_threads(void) {
 #endif
 }
 
-double *calculator_scratch(mlpot_calculator *c) {
+double *eval_scratch(const eval_context *ctx) {
 #ifdef _OPENMP
     size_t t = (size_t)omp_get_thread_num();
 #else
     size_t t = 0;
 #endif
-    return c->scratch + t * c->scratch_per_thread;
+    return ctx->scratch + t * ctx->scratch_per_thread;
 }
 
 mlpot_status mlpot_calculator_create(mlpot_calculator **out, const mlpot_model *m) {
@@ -48,7 +47,9 @@ mlpot_status mlpot_calculator_create(mlpot_calculator **out, const mlpot_model *
     if (st)
         return st;
     c->model = m;
-    if ((st = mlpot_graph_create(&c->graph))) {
+    size_t views = m->hp.arch->views_size ? m->hp.arch->views_size : 1;
+    if ((st = mem_calloc(&c->grad_arch, 1, views)) || (st = mlpot_graph_create(&c->graph))) {
+        free(c->grad_arch);
         free(c);
         return st;
     }
@@ -62,70 +63,69 @@ void mlpot_calculator_free(mlpot_calculator *c) {
     mlpot_graph_free(c->graph);
     free(c->species);
     free(c->h);
-    free(c->pre);
-    free(c->node_a);
-    free(c->d_node_a);
     free(c->dh);
-    free(c->dh_next);
     free(c->readout_t);
     free(c->energies);
     free(c->virial);
-    free(c->dEdr);
-    free(c->dc);
-    free(c->edge_a);
-    free(c->d_edge_a);
+    free(c->edge_adjoint);
+    for (int k = 0; k < ARCH_MAX_BUFFERS; k++)
+        free(c->buffer[k]);
     free(c->scratch);
+    free(c->grad_arch);
     free(c);
 }
 
 /* Grows the workspace to the current structure and graph (never shrinks: MD reuses it). */
 static mlpot_status workspace_reserve(mlpot_calculator *c) {
     const model_hparams *hp = &c->model->hp;
-    size_t N = (size_t)c->n_atoms, E = (size_t)c->n_edges, L = (size_t)hp->n_layers;
+    eval_context *ctx = &c->ctx;
+    size_t N = (size_t)ctx->n_atoms, E = (size_t)ctx->n_edges, L = (size_t)hp->n_layers;
     size_t F = (size_t)hp->n_features, H = (size_t)hp->readout_hidden;
-    int megnet = hp->arch == MODEL_ARCH_MEGNET;
-    size_t Ed = megnet ? (size_t)hp->n_edge_features : 0, M = (size_t)hp->megnet_hidden;
-    size_t width = megnet ? M : 2 * F; /* node terms per atom: two blocks of this width */
-    size_t pre_width = megnet ? Ed : F;
     mlpot_status st;
     if (N > c->cap_node || !c->h) {
         size_t n = N ? N : 1;
         if ((st = mem_resize(&c->species, n, sizeof *c->species)) ||
             (st = mem_resize(&c->h, (L + 1) * n * F, sizeof *c->h)) ||
-            (st = mem_resize(&c->pre, (L ? L : 1) * n * pre_width, sizeof *c->pre)) ||
-            (st = mem_resize(&c->node_a, n * 2 * width, sizeof *c->node_a)) ||
-            (st = mem_resize(&c->d_node_a, n * 2 * width, sizeof *c->d_node_a)) ||
             (st = mem_resize(&c->dh, n * F, sizeof *c->dh)) ||
-            (st = mem_resize(&c->dh_next, n * (F > Ed ? F : Ed), sizeof *c->dh_next)) ||
             (st = mem_resize(&c->readout_t, n * H, sizeof *c->readout_t)) ||
             (st = mem_resize(&c->energies, n, sizeof *c->energies)) ||
-            (st = mem_resize(&c->virial, n * 9, sizeof *c->virial)) ||
-            (megnet && (st = mem_resize(&c->dc, n * Ed, sizeof *c->dc))))
+            (st = mem_resize(&c->virial, n * 9, sizeof *c->virial)))
             return st;
         c->cap_node = n;
     }
-    if (E > c->cap_edge || !c->dEdr) {
+    if (E > c->cap_edge || !c->edge_adjoint) {
         size_t e = E ? E : 1;
-        if ((st = mem_resize(&c->dEdr, e, sizeof *c->dEdr)))
-            return st;
-        if (megnet && ((st = mem_resize(&c->edge_a, (L + 1) * e * Ed, sizeof *c->edge_a)) ||
-                       (st = mem_resize(&c->d_edge_a, 2 * e * Ed, sizeof *c->d_edge_a))))
+        if ((st = mem_resize(&c->edge_adjoint, 3 * e, sizeof *c->edge_adjoint)))
             return st;
         c->cap_edge = e;
     }
-    size_t per_thread = megnet ? megnet_scratch_size(hp, c->max_degree)
-                               : cgcnn_scratch_size(hp, c->max_degree);
+    arch_sizes sz = {N, E, ctx->max_degree};
+    size_t need[ARCH_MAX_BUFFERS] = {0}, per_thread = 0;
+    hp->arch->workspace(hp, &sz, need, &per_thread);
+    for (int k = 0; k < ARCH_MAX_BUFFERS; k++) {
+        if (need[k] > c->cap_buffer[k]) {
+            if ((st = mem_resize(&c->buffer[k], need[k], sizeof *c->buffer[k])))
+                return st;
+            c->cap_buffer[k] = need[k];
+        }
+        ctx->buffer[k] = c->buffer[k];
+    }
     if (per_thread < H) /* the readout's reverse sweep uses H per thread */
         per_thread = H;
     int threads = max_threads();
-    size_t need = per_thread * (size_t)threads;
-    if (need > c->cap_scratch || !c->scratch) {
-        if ((st = mem_resize(&c->scratch, need, sizeof *c->scratch)))
+    size_t total = per_thread * (size_t)threads;
+    if (total > c->cap_scratch || !c->scratch) {
+        if ((st = mem_resize(&c->scratch, total, sizeof *c->scratch)))
             return st;
-        c->cap_scratch = need;
+        c->cap_scratch = total;
     }
-    c->scratch_per_thread = per_thread;
     c->n_threads = threads;
+    ctx->scratch = c->scratch;
+    ctx->scratch_per_thread = per_thread;
+    ctx->species = c->species;
+    ctx->h = c->h;
+    ctx->dh = c->dh;
+    ctx->edge_adjoint = c->edge_adjoint;
     return MLPOT_OK;
 }
 
@@ -148,83 +148,38 @@ static mlpot_status map_species(mlpot_calculator *c, const mlpot_structure *s) {
     return MLPOT_OK;
 }
 
-/* model.md §5: e_i = sp(h_i W1 + b1) W2 + b2; E_i = scale e_i + shift + species_energy[s_i] */
-static void readout_forward(mlpot_calculator *c) {
-    const mlpot_model *m = c->model;
-    const model_hparams *hp = &m->hp;
-    int N = c->n_atoms, F = hp->n_features, H = hp->readout_hidden;
-    const double *h = c->h + (size_t)hp->n_layers * N * F;
-#pragma omp parallel for schedule(static) if (c->parallel)
-    for (int i = 0; i < N; i++) {
-        double *t = c->readout_t + (size_t)i * H;
-        dense_forward(t, H, h + (size_t)i * F, F, m->v.readout_W1, m->v.readout_b1, 1, F, H);
-        double e = m->v.readout_b2[0];
-        for (int k = 0; k < H; k++)
-            e += nn_softplus(t[k]) * m->v.readout_W2[k];
-        c->energies[i] = hp->energy_scale * e + hp->energy_shift + m->v.species_energy[c->species[i]];
-    }
-}
-
-/* dE/dh_L = scale * (W2^T * sigmoid(t)) W1^T, into c->dh; with gradients also dE/d(readout
- * parameters) and dE/d(species_energy) (each E_i enters E once). The reverse sweep is seeded
- * with dE/dE_i = 1 for the atoms that contribute to E and 0 for the others (contributing NULL:
- * every atom contributes). */
-static void readout_backward(mlpot_calculator *c, const int *contributing) {
-    const mlpot_model *m = c->model;
-    const model_hparams *hp = &m->hp;
-    const model_views *gv = &c->grad;
-    int N = c->n_atoms, F = hp->n_features, H = hp->readout_hidden;
-    const double *h = c->h + (size_t)hp->n_layers * N * F;
-#pragma omp parallel for schedule(static) if (c->parallel)
-    for (int i = 0; i < N; i++) {
-        double *dt = calculator_scratch(c);
-        const double *t = c->readout_t + (size_t)i * H;
-        double *dh = c->dh + (size_t)i * F;
-        memset(dh, 0, (size_t)F * sizeof *dh);
-        if (contributing && !contributing[i])
-            continue;
-        for (int k = 0; k < H; k++)
-            dt[k] = hp->energy_scale * m->v.readout_W2[k] * nn_sigmoid(t[k]);
-        dense_backward(dh, F, c->with_grad ? gv->readout_W1 : NULL,
-                       c->with_grad ? gv->readout_b1 : NULL, dt, H, h + (size_t)i * F, F,
-                       m->v.readout_W1, 1, F, H);
-        if (c->with_grad) {
-            for (int k = 0; k < H; k++)
-                gv->readout_W2[k] += hp->energy_scale * nn_softplus(t[k]);
-            gv->readout_b2[0] += hp->energy_scale;
-            gv->species_energy[c->species[i]] += 1.0;
-        }
-    }
-}
-
 /* Graph, workspace and the forward pass up to the per-atom energies; returns E. */
 static mlpot_status calculator_forward(mlpot_calculator *c, const mlpot_structure *s,
-                                       double *energy_out) {
+                                       int with_grad, double *energy_out) {
     const mlpot_model *m = c->model;
     const model_hparams *hp = &m->hp;
     mlpot_status st = mlpot_graph_build(c->graph, s, hp->cutoff);
     if (st)
         return st;
     const mlpot_graph *g = c->graph;
-    c->n_atoms = s->n_atoms;
-    c->n_edges = g->n_edges;
-    c->max_degree = 0;
+    eval_context *ctx = &c->ctx;
+    ctx->model = m;
+    ctx->hp = hp;
+    ctx->params = m->arch_views;
+    ctx->graph = g;
+    ctx->n_atoms = s->n_atoms;
+    ctx->n_edges = g->n_edges;
+    ctx->max_degree = 0;
     for (int i = 0; i < s->n_atoms; i++) {
         int deg = (int)(g->row_start[i + 1] - g->row_start[i]);
-        c->max_degree = deg > c->max_degree ? deg : c->max_degree;
+        ctx->max_degree = deg > ctx->max_degree ? deg : ctx->max_degree;
     }
     if ((st = workspace_reserve(c)) || (st = map_species(c, s)))
         return st;
-    c->parallel = !c->with_grad && c->n_atoms >= CALCULATOR_PARALLEL_MIN;
-    int N = c->n_atoms, F = hp->n_features;
-    for (int i = 0; i < N; i++)
+    ctx->with_grad = with_grad;
+    ctx->grad = with_grad ? c->grad_arch : NULL;
+    ctx->parallel = !with_grad && ctx->n_atoms >= CALCULATOR_PARALLEL_MIN;
+    int N = ctx->n_atoms, F = hp->n_features;
+    for (int i = 0; i < N; i++) /* h_0 = embedding[s_i] */
         memcpy(c->h + (size_t)i * F, m->v.embedding + (size_t)c->species[i] * F,
                (size_t)F * sizeof *c->h);
-    if (hp->arch == MODEL_ARCH_CGCNN)
-        cgcnn_forward(c);
-    else
-        megnet_forward(c);
-    readout_forward(c);
+    hp->arch->forward(ctx);
+    readout_forward(ctx, c->readout_t, c->energies);
     double energy = 0;
     for (int i = 0; i < N; i++)
         energy += c->energies[i];
@@ -232,25 +187,30 @@ static mlpot_status calculator_forward(mlpot_calculator *c, const mlpot_structur
     return MLPOT_OK;
 }
 
+/* The reverse sweep: dE/dh_L from the readout, then the architecture's layers, leaving dE/dh_0
+ * in ctx->dh and dE/dd_e in ctx->edge_adjoint. */
+static void calculator_backward(mlpot_calculator *c, const int *contributing,
+                                model_views *grad) {
+    eval_context *ctx = &c->ctx;
+    readout_backward(ctx, c->readout_t, contributing, grad);
+    memset(c->edge_adjoint, 0, 3 * (size_t)ctx->n_edges * sizeof *c->edge_adjoint);
+    c->model->hp.arch->backward(ctx);
+}
+
 mlpot_status calculator_energy_gradient(mlpot_calculator *c, const mlpot_structure *s,
                                         double *energy, double *grad) {
     const mlpot_model *m = c->model;
-    c->with_grad = 1;
-    model_views_bind(&m->hp, m->tensors, m->n_tensors, grad, &c->grad);
-    mlpot_status st = calculator_forward(c, s, energy);
+    model_bind_views(m, grad, &c->grad, c->grad_arch);
+    mlpot_status st = calculator_forward(c, s, 1, energy);
     if (st == MLPOT_OK) {
-        int N = c->n_atoms, F = m->hp.n_features;
-        readout_backward(c, NULL);
-        memset(c->dEdr, 0, (size_t)c->n_edges * sizeof *c->dEdr);
-        if (m->hp.arch == MODEL_ARCH_CGCNN)
-            cgcnn_backward(c);
-        else
-            megnet_backward(c);
+        int N = c->ctx.n_atoms, F = m->hp.n_features;
+        calculator_backward(c, NULL, &c->grad);
         for (int i = 0; i < N; i++) /* h_0 = embedding[s_i] */
             for (int f = 0; f < F; f++)
                 c->grad.embedding[(size_t)c->species[i] * F + f] += c->dh[(size_t)i * F + f];
     }
-    c->with_grad = 0;
+    c->ctx.with_grad = 0;
+    c->ctx.grad = NULL;
     return st;
 }
 
@@ -259,14 +219,12 @@ mlpot_status calculator_energy_gradient(mlpot_calculator *c, const mlpot_structu
 static mlpot_status calculator_evaluate(mlpot_calculator *c, const mlpot_structure *s,
                                         const int *contributing, mlpot_results *r,
                                         double *virials) {
-    const mlpot_model *m = c->model;
-    const model_hparams *hp = &m->hp;
     const mlpot_graph *g = c->graph;
     double energy_all = 0;
-    mlpot_status st = calculator_forward(c, s, &energy_all);
+    mlpot_status st = calculator_forward(c, s, 0, &energy_all);
     if (st)
         return st;
-    int N = c->n_atoms;
+    int N = c->ctx.n_atoms;
     if (contributing) {
         r->energy = 0;
         for (int i = 0; i < N; i++) {
@@ -285,29 +243,20 @@ static mlpot_status calculator_evaluate(mlpot_calculator *c, const mlpot_structu
     if (!r->forces && !virials && !(r->stress && periodic3))
         return MLPOT_OK;
 
-    /* reverse sweep: dE/dh_L, then dE/dr_ij for every edge */
-    readout_backward(c, contributing);
-    memset(c->dEdr, 0, (size_t)c->n_edges * sizeof *c->dEdr);
-    if (hp->arch == MODEL_ARCH_CGCNN)
-        cgcnn_backward(c);
-    else
-        megnet_backward(c);
+    calculator_backward(c, contributing, NULL);
 
-    /* model.md §6 with g_ij = (dE/dr_ij) d_ij / r_ij and d_ji = -d_ij:
-     * F_k = sum over row k of (dEdr[e] + dEdr[rev e]) d_e / r_e;
-     * per-atom virial sum over row k of dEdr[e] d_e (x) d_e / r_e. */
-#pragma omp parallel for schedule(static) if (c->parallel)
+    /* model.md §6: F_k = sum over row k of (g_e - g_rev(e)), the edges k <- j and j <- k;
+     * per-atom virial W_k[x][y] = sum over row k of d_e,x g_e,y (§8 orientation). */
+    const double *ga = c->edge_adjoint;
+#pragma omp parallel for schedule(static) if (c->ctx.parallel)
     for (int k = 0; k < N; k++) {
         double f[3] = {0, 0, 0}, w[9] = {0};
         for (int64_t e = g->row_start[k]; e < g->row_start[k + 1]; e++) {
-            const double *d = g->vector + 3 * e;
-            double inv_r = 1.0 / g->distance[e];
-            double a = (c->dEdr[e] + c->dEdr[g->reverse[e]]) * inv_r;
-            double b = c->dEdr[e] * inv_r;
+            const double *d = g->vector + 3 * e, *ge = ga + 3 * e, *gr = ga + 3 * g->reverse[e];
             for (int x = 0; x < 3; x++) {
-                f[x] += a * d[x];
+                f[x] += ge[x] - gr[x];
                 for (int y = 0; y < 3; y++)
-                    w[3 * x + y] += b * d[x] * d[y];
+                    w[3 * x + y] += d[x] * ge[y];
             }
         }
         if (r->forces)

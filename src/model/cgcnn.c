@@ -7,29 +7,79 @@
  * loop is a gather over an atom's row: for the edge i <- j it handles both directions, since
  * z_ji = h_j W_self + h_i W_nbr + g(r) W_edge + b shares g(r) W_edge + b with z_ij; i gets
  * dP_self from z_ij and dP_nbr from z_ji, and no two threads write one place. */
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "model/calculator.h"
+#include "model/eval.h"
 #include "nn/activations.h"
 #include "nn/dense.h"
 #include "nn/radial.h"
+
+typedef struct {
+    double *W_self, *W_nbr, *W_edge, *b; /* [F,2F] [F,2F] [K,2F] [2F] */
+} cgcnn_layer;
+
+/* Named views of the parameters (or gradients), bound by the tensor table's slots. */
+typedef struct {
+    cgcnn_layer layer[MODEL_MAX_LAYERS];
+} cgcnn_params;
+
+/* workspace arrays */
+enum {
+    BUF_PRE,      /* [L][N][F] h + agg/n_avg before sp */
+    BUF_NODE,     /* [N][2W] P_self | P_nbr of the current layer (W = 2F) */
+    BUF_D_NODE,   /* [N][2W] their adjoints */
+    BUF_DPRE,     /* [N][F] adjoint of pre */
+    BUF_DEDR      /* [E] dE/dr_ij accumulated over layers */
+};
+
+static mlpot_status cgcnn_layout(const model_hparams *hp, tensor_table *t) {
+    static const char *names[] = {"W_self", "W_nbr", "W_edge", "b"};
+    size_t slots[] = {offsetof(cgcnn_layer, W_self), offsetof(cgcnn_layer, W_nbr),
+                      offsetof(cgcnn_layer, W_edge), offsetof(cgcnn_layer, b)};
+    int F = hp->n_features, K = hp->n_basis;
+    int rows[] = {F, F, K, 2 * F}, cols[] = {2 * F, 2 * F, 2 * F, 0};
+    mlpot_status st = MLPOT_OK;
+    char name[MODEL_TENSOR_NAME];
+    for (int l = 0; l < hp->n_layers; l++)
+        for (int k = 0; !st && k < 4; k++) {
+            snprintf(name, sizeof name, "/layers/%d/%s", l, names[k]);
+            st = tensor_table_add(t, name, rows[k], cols[k],
+                                  offsetof(cgcnn_params, layer) + (size_t)l * sizeof(cgcnn_layer) +
+                                      slots[k]);
+        }
+    return st;
+}
+
+static size_t cgcnn_scratch_size(const model_hparams *hp, int max_degree) {
+    size_t deg = (size_t)(max_degree > 0 ? max_degree : 1);
+    size_t F = (size_t)hp->n_features, K = (size_t)hp->n_basis;
+    return deg * (2 * K + 2 + 4 * F) + 2 * F + 4 * F;
+}
+
+static void cgcnn_workspace(const model_hparams *hp, const arch_sizes *sz,
+                            size_t buffer[ARCH_MAX_BUFFERS], size_t *scratch) {
+    size_t N = sz->n_atoms ? sz->n_atoms : 1, L = (size_t)(hp->n_layers ? hp->n_layers : 1);
+    size_t F = (size_t)hp->n_features;
+    buffer[BUF_PRE] = L * N * F;
+    buffer[BUF_NODE] = N * 4 * F;
+    buffer[BUF_D_NODE] = N * 4 * F;
+    buffer[BUF_DPRE] = N * F;
+    buffer[BUF_DEDR] = sz->n_edges ? sz->n_edges : 1;
+    *scratch = cgcnn_scratch_size(hp, sz->max_degree);
+}
 
 /* scratch layout of a row of `deg` edges */
 typedef struct {
     double *g, *dg, *u, *du, *z, *dz, *acc, *dagg, *gw, *zr;
 } row_scratch;
 
-size_t cgcnn_scratch_size(const model_hparams *hp, int max_degree) {
-    size_t deg = (size_t)(max_degree > 0 ? max_degree : 1);
+static row_scratch scratch_layout(const eval_context *ctx) {
+    const model_hparams *hp = ctx->hp;
+    size_t deg = (size_t)(ctx->max_degree > 0 ? ctx->max_degree : 1);
     size_t F = (size_t)hp->n_features, K = (size_t)hp->n_basis;
-    return deg * (2 * K + 2 + 4 * F) + 2 * F + 4 * F;
-}
-
-static row_scratch scratch_layout(mlpot_calculator *c) {
-    const model_hparams *hp = &c->model->hp;
-    size_t deg = (size_t)(c->max_degree > 0 ? c->max_degree : 1);
-    size_t F = (size_t)hp->n_features, K = (size_t)hp->n_basis;
-    double *p = calculator_scratch(c);
+    double *p = eval_scratch(ctx);
     row_scratch s;
     s.g = p;
     s.dg = s.g + deg * K;
@@ -57,14 +107,15 @@ static void radial_row(const model_hparams *hp, const double *dist, int64_t e0, 
 }
 
 /* z rows of the edges i <- j_k of atom i's row: g W_edge + b + P_self[i] + P_nbr[j_k]. */
-static void edge_preactivations(const mlpot_calculator *c, const cgcnn_layer_params *p, int deg,
-                                int i, const int *neighbors, row_scratch *s) {
-    const model_hparams *hp = &c->model->hp;
+static void edge_preactivations(const eval_context *ctx, const cgcnn_layer *p, int deg, int i,
+                                const int *neighbors, row_scratch *s) {
+    const model_hparams *hp = ctx->hp;
     int F = hp->n_features, W = 2 * F;
+    const double *node = ctx->buffer[BUF_NODE];
     dense_forward(s->z, W, s->g, hp->n_basis, p->W_edge, p->b, deg, hp->n_basis, W);
     for (int k = 0; k < deg; k++) {
-        const double *Ps = c->node_a + (size_t)i * 2 * W;
-        const double *Pn = c->node_a + (size_t)neighbors[k] * 2 * W + W;
+        const double *Ps = node + (size_t)i * 2 * W;
+        const double *Pn = node + (size_t)neighbors[k] * 2 * W + W;
         double *zk = s->z + (size_t)k * W;
         for (int f = 0; f < W; f++)
             zk[f] += Ps[f] + Pn[f];
@@ -72,34 +123,35 @@ static void edge_preactivations(const mlpot_calculator *c, const cgcnn_layer_par
 }
 
 /* P_self = h W_self and P_nbr = h W_nbr for all atoms (node terms, once per atom). */
-static void node_terms(mlpot_calculator *c, const cgcnn_layer_params *p, const double *h) {
-    int N = c->n_atoms, F = c->model->hp.n_features, W = 2 * F;
-#pragma omp parallel for schedule(static) if (c->parallel)
+static void node_terms(const eval_context *ctx, const cgcnn_layer *p, const double *h) {
+    int N = ctx->n_atoms, F = ctx->hp->n_features, W = 2 * F;
+#pragma omp parallel for schedule(static) if (ctx->parallel)
     for (int i = 0; i < N; i++) {
-        double *P = c->node_a + (size_t)i * 2 * W;
+        double *P = ctx->buffer[BUF_NODE] + (size_t)i * 2 * W;
         dense_forward(P, W, h + (size_t)i * F, F, p->W_self, NULL, 1, F, W);
         dense_forward(P + W, W, h + (size_t)i * F, F, p->W_nbr, NULL, 1, F, W);
     }
 }
 
-void cgcnn_forward(mlpot_calculator *c) {
-    const model_hparams *hp = &c->model->hp;
-    const mlpot_graph *g = c->graph;
-    int N = c->n_atoms, F = hp->n_features, W = 2 * F;
+static void cgcnn_forward(eval_context *ctx) {
+    const model_hparams *hp = ctx->hp;
+    const cgcnn_params *params = ctx->params;
+    const mlpot_graph *g = ctx->graph;
+    int N = ctx->n_atoms, F = hp->n_features, W = 2 * F;
     double inv_n = 1.0 / hp->avg_neighbors;
     for (int l = 0; l < hp->n_layers; l++) {
-        const cgcnn_layer_params *p = &c->model->v.cgcnn[l];
-        const double *h_in = c->h + (size_t)l * N * F;
-        double *h_out = c->h + (size_t)(l + 1) * N * F;
-        double *pre = c->pre + (size_t)l * N * F;
-        node_terms(c, p, h_in);
-#pragma omp parallel for schedule(static) if (c->parallel)
+        const cgcnn_layer *p = &params->layer[l];
+        const double *h_in = ctx->h + (size_t)l * N * F;
+        double *h_out = ctx->h + (size_t)(l + 1) * N * F;
+        double *pre = ctx->buffer[BUF_PRE] + (size_t)l * N * F;
+        node_terms(ctx, p, h_in);
+#pragma omp parallel for schedule(static) if (ctx->parallel)
         for (int i = 0; i < N; i++) {
-            row_scratch s = scratch_layout(c);
+            row_scratch s = scratch_layout(ctx);
             int64_t e0 = g->row_start[i];
             int deg = (int)(g->row_start[i + 1] - e0);
             radial_row(hp, g->distance, e0, deg, &s, 0);
-            edge_preactivations(c, p, deg, i, g->neighbor + e0, &s);
+            edge_preactivations(ctx, p, deg, i, g->neighbor + e0, &s);
             memset(s.acc, 0, (size_t)F * sizeof *s.acc);
             for (int k = 0; k < deg; k++) {
                 const double *zk = s.z + (size_t)k * W;
@@ -113,29 +165,34 @@ void cgcnn_forward(mlpot_calculator *c) {
     }
 }
 
-void cgcnn_backward(mlpot_calculator *c) {
-    const model_hparams *hp = &c->model->hp;
-    const mlpot_graph *g = c->graph;
-    int N = c->n_atoms, F = hp->n_features, W = 2 * F, K = hp->n_basis;
+static void cgcnn_backward(eval_context *ctx) {
+    const model_hparams *hp = ctx->hp;
+    const cgcnn_params *params = ctx->params;
+    const mlpot_graph *g = ctx->graph;
+    int N = ctx->n_atoms, F = hp->n_features, W = 2 * F, K = hp->n_basis;
+    const int with_grad = ctx->with_grad;
+    const double *node = ctx->buffer[BUF_NODE];
+    double *d_node = ctx->buffer[BUF_D_NODE], *dEdr = ctx->buffer[BUF_DEDR];
+    memset(dEdr, 0, (size_t)ctx->n_edges * sizeof *dEdr);
     double inv_n = 1.0 / hp->avg_neighbors;
     for (int l = hp->n_layers - 1; l >= 0; l--) {
-        const cgcnn_layer_params *p = &c->model->v.cgcnn[l];
-        const cgcnn_layer_params *gp = &c->grad.cgcnn[l]; /* used when c->with_grad */
-        const double *h_in = c->h + (size_t)l * N * F;
-        const double *pre = c->pre + (size_t)l * N * F;
-        double *dpre = c->dh_next;
-        node_terms(c, p, h_in);
+        const cgcnn_layer *p = &params->layer[l];
+        const cgcnn_layer *gp = with_grad ? &((cgcnn_params *)ctx->grad)->layer[l] : NULL;
+        const double *h_in = ctx->h + (size_t)l * N * F;
+        const double *pre = ctx->buffer[BUF_PRE] + (size_t)l * N * F;
+        double *dpre = ctx->buffer[BUF_DPRE];
+        node_terms(ctx, p, h_in);
         /* h_out = sp(pre): dpre = dh_out * sigmoid(pre); the sum of messages gets dpre/n_avg */
-#pragma omp parallel for schedule(static) if (c->parallel)
+#pragma omp parallel for schedule(static) if (ctx->parallel)
         for (int i = 0; i < N; i++) {
             memset(dpre + (size_t)i * F, 0, (size_t)F * sizeof *dpre);
-            softplus_backward(dpre + (size_t)i * F, c->dh + (size_t)i * F, pre + (size_t)i * F, F);
+            softplus_backward(dpre + (size_t)i * F, ctx->dh + (size_t)i * F, pre + (size_t)i * F, F);
         }
         /* the edges i <- j of row i, in both directions */
-#pragma omp parallel for schedule(static) if (c->parallel)
+#pragma omp parallel for schedule(static) if (ctx->parallel)
         for (int i = 0; i < N; i++) {
-            row_scratch s = scratch_layout(c);
-            double *dP_self = c->d_node_a + (size_t)i * 2 * W, *dP_nbr = dP_self + W;
+            row_scratch s = scratch_layout(ctx);
+            double *dP_self = d_node + (size_t)i * 2 * W, *dP_nbr = dP_self + W;
             memset(dP_self, 0, (size_t)2 * W * sizeof *dP_self);
             int64_t e0 = g->row_start[i];
             int deg = (int)(g->row_start[i + 1] - e0);
@@ -145,10 +202,10 @@ void cgcnn_backward(mlpot_calculator *c) {
             dense_forward(s.z, W, s.g, K, p->W_edge, p->b, deg, K, W); /* g W_edge + b */
             for (int f = 0; f < F; f++)
                 s.dagg[f] = dpre[(size_t)i * F + f] * inv_n;
-            const double *Ps_i = c->node_a + (size_t)i * 2 * W, *Pn_i = Ps_i + W;
+            const double *Ps_i = node + (size_t)i * 2 * W, *Pn_i = Ps_i + W;
             for (int k = 0; k < deg; k++) {
                 int j = g->neighbor[e0 + k];
-                const double *Ps_j = c->node_a + (size_t)j * 2 * W, *Pn_j = Ps_j + W;
+                const double *Ps_j = node + (size_t)j * 2 * W, *Pn_j = Ps_j + W;
                 double *zk = s.z + (size_t)k * W, *dz = s.dz;
                 /* z_ji (receiver j, neighbour i) and z_ij, both from the shared edge term */
                 for (int f = 0; f < W; f++) {
@@ -173,8 +230,8 @@ void cgcnn_backward(mlpot_calculator *c) {
                 double dot = 0;
                 for (int f = 0; f < W; f++)
                     dot += dz[f] * s.gw[f];
-                c->dEdr[e0 + k] += s.du[k] * dm_du + dot;
-                if (c->with_grad) /* z_ij = ... + g W_edge + b: once per directed edge */
+                dEdr[e0 + k] += s.du[k] * dm_du + dot;
+                if (with_grad) /* z_ij = ... + g W_edge + b: once per directed edge */
                     dense_backward(NULL, 0, gp->W_edge, gp->b, dz, W, s.g + (size_t)k * K, K,
                                    p->W_edge, 1, K, W);
                 /* edge j <- i: its neighbour is i, so it feeds dP_nbr[i] */
@@ -188,16 +245,36 @@ void cgcnn_backward(mlpot_calculator *c) {
             }
         }
         /* dh_in = dpre (the residual) + dP_self W_self^T + dP_nbr W_nbr^T */
-#pragma omp parallel for schedule(static) if (c->parallel)
+#pragma omp parallel for schedule(static) if (ctx->parallel)
         for (int i = 0; i < N; i++) {
-            double *dh = c->dh + (size_t)i * F;
+            double *dh = ctx->dh + (size_t)i * F;
             memcpy(dh, dpre + (size_t)i * F, (size_t)F * sizeof *dh);
-            const double *dP = c->d_node_a + (size_t)i * 2 * W;
+            const double *dP = d_node + (size_t)i * 2 * W;
             const double *hi = h_in + (size_t)i * F;
-            dense_backward(dh, F, c->with_grad ? gp->W_self : NULL, NULL, dP, W, hi, F, p->W_self,
+            dense_backward(dh, F, with_grad ? gp->W_self : NULL, NULL, dP, W, hi, F, p->W_self,
                            1, F, W);
-            dense_backward(dh, F, c->with_grad ? gp->W_nbr : NULL, NULL, dP + W, W, hi, F,
+            dense_backward(dh, F, with_grad ? gp->W_nbr : NULL, NULL, dP + W, W, hi, F,
                            p->W_nbr, 1, F, W);
         }
     }
+    /* g_e = (dE/dr_e) d_e / r_e (model.md §6) */
+#pragma omp parallel for schedule(static) if (ctx->parallel)
+    for (int i = 0; i < N; i++)
+        for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++)
+            eval_add_radial_adjoint(ctx, e, dEdr[e]);
 }
+
+const model_arch_ops cgcnn_arch = {
+    .name = "cgcnn",
+    .file_version = 1,
+    .summary = "smooth CGCNN: gated pairwise messages (model.md §3)",
+    .hparams = NULL,
+    .n_hparams = 0,
+    .validate = NULL,
+    .layout = cgcnn_layout,
+    .views_size = sizeof(cgcnn_params),
+    .workspace = cgcnn_workspace,
+    .needs_triplets = 0,
+    .forward = cgcnn_forward,
+    .backward = cgcnn_backward,
+};

@@ -1,8 +1,10 @@
 /* model.c — hyper-parameter checks, the tensor table (names and shapes of formats.md and
- * model.md §3-5), parameter views, creation and seeded random initialisation of models. */
+ * model.md §3-8; the architecture adds its own through its table), parameter views bound by
+ * each tensor's slot, creation and seeded random initialisation of models. */
 #include "model/model.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +13,18 @@
 #include "core/error.h"
 #include "core/memory.h"
 
-const char *model_arch_name(model_arch arch) {
-    return arch == MODEL_ARCH_CGCNN ? "cgcnn" : (arch == MODEL_ARCH_MEGNET ? "megnet" : "unknown");
-}
-
 int model_species_index(const model_hparams *hp, int z) {
     for (int s = 0; s < hp->n_species; s++)
         if (hp->species[s] == z)
             return s;
     return -1;
+}
+
+void model_hparams_set_arch(model_hparams *hp, const model_arch_ops *arch) {
+    hp->arch = arch;
+    memset(hp->arch_value, 0, sizeof hp->arch_value);
+    for (int k = 0; k < arch->n_hparams; k++)
+        hp->arch_value[k] = arch->hparams[k].default_value;
 }
 
 static mlpot_status check_width(const char *where, const char *name, int value) {
@@ -29,8 +34,24 @@ static mlpot_status check_width(const char *where, const char *name, int value) 
     return MLPOT_OK;
 }
 
+/* The architecture's own hyper-parameters against the ranges of its table. */
+static mlpot_status validate_arch_hparams(const model_hparams *hp, const char *where) {
+    const model_arch_ops *arch = hp->arch;
+    for (int k = 0; k < arch->n_hparams; k++) {
+        const arch_hparam *p = &arch->hparams[k];
+        double x = hp->arch_value[k];
+        if (p->type == ARCH_HPARAM_INT && (!(x >= p->min && x <= p->max) || x != floor(x)))
+            return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: %s = %g, expected %.0f..%.0f",
+                             where, p->attribute, x, p->min, p->max);
+        if (p->type == ARCH_HPARAM_REAL && (!isfinite(x) || !(x >= p->min && x <= p->max)))
+            return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: %s = %g, expected %g..%g", where,
+                             p->attribute, x, p->min, p->max);
+    }
+    return arch->validate ? arch->validate(hp, where) : MLPOT_OK;
+}
+
 mlpot_status model_hparams_validate(const model_hparams *hp, const char *where) {
-    if (hp->arch != MODEL_ARCH_CGCNN && hp->arch != MODEL_ARCH_MEGNET)
+    if (!hp->arch)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: unknown architecture", where);
     if (hp->n_species < 1 || hp->n_species > MODEL_MAX_SPECIES)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: species: expected 1..%d elements",
@@ -61,9 +82,7 @@ mlpot_status model_hparams_validate(const model_hparams *hp, const char *where) 
     if (hp->envelope_p < 1 || hp->envelope_p > 64)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: envelope_p = %d, expected 1..64", where,
                          hp->envelope_p);
-    if (hp->arch == MODEL_ARCH_MEGNET &&
-        ((st = check_width(where, "n_edge_features", hp->n_edge_features)) ||
-         (st = check_width(where, "megnet_hidden", hp->megnet_hidden))))
+    if ((st = validate_arch_hparams(hp, where)))
         return st;
     if (!(hp->avg_neighbors > 0) || !isfinite(hp->avg_neighbors))
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: avg_neighbors = %g, expected > 0",
@@ -74,92 +93,72 @@ mlpot_status model_hparams_validate(const model_hparams *hp, const char *where) 
     return MLPOT_OK;
 }
 
-static void add_tensor(model_tensor *t, int *n, size_t *offset, const char *name, int rows,
-                       int cols) {
-    model_tensor *x = &t[(*n)++];
+static mlpot_status table_add(tensor_table *t, const char *name, int rows, int cols,
+                              int in_arch_views, size_t slot) {
+    if (strlen(name) >= MODEL_TENSOR_NAME)
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "tensor name too long: %s", name);
+    if (t->n == t->capacity) {
+        int capacity = t->capacity ? 2 * t->capacity : 32;
+        mlpot_status st = mem_resize(&t->tensors, (size_t)capacity, sizeof *t->tensors);
+        if (st)
+            return st;
+        t->capacity = capacity;
+    }
+    model_tensor *x = &t->tensors[t->n++];
+    memset(x, 0, sizeof *x);
     snprintf(x->name, sizeof x->name, "%s", name);
-    x->offset = *offset;
+    x->offset = t->n_params;
     x->ndim = cols > 0 ? 2 : 1;
     x->shape[0] = rows;
     x->shape[1] = cols > 0 ? cols : 0;
     x->size = (size_t)rows * (size_t)(cols > 0 ? cols : 1);
-    *offset += x->size;
-}
-
-mlpot_status model_layout(const model_hparams *hp, int *n_tensors, model_tensor *t,
-                          size_t *n_params) {
-    mlpot_status st = model_hparams_validate(hp, "model");
-    if (st)
-        return st;
-    int n = 0;
-    size_t off = 0;
-    int S = hp->n_species, F = hp->n_features, K = hp->n_basis, H = hp->readout_hidden;
-    int E = hp->n_edge_features, M = hp->megnet_hidden;
-    char name[64];
-    add_tensor(t, &n, &off, "/embedding", S, F);
-    add_tensor(t, &n, &off, "/species_energy", S, 0);
-    if (hp->arch == MODEL_ARCH_MEGNET) {
-        add_tensor(t, &n, &off, "/edge_encoder/W", K, E);
-        add_tensor(t, &n, &off, "/edge_encoder/b", E, 0);
-    }
-    for (int l = 0; l < hp->n_layers; l++) {
-        if (hp->arch == MODEL_ARCH_CGCNN) {
-            static const char *names[] = {"W_self", "W_nbr", "W_edge", "b"};
-            int rows[] = {F, F, K, 2 * F}, cols[] = {2 * F, 2 * F, 2 * F, 0};
-            for (int k = 0; k < 4; k++) {
-                snprintf(name, sizeof name, "/layers/%d/%s", l, names[k]);
-                add_tensor(t, &n, &off, name, rows[k], cols[k]);
-            }
-        } else {
-            static const char *names[] = {"edge/W1", "edge/b1", "edge/W2", "edge/b2",
-                                          "node/W1", "node/b1", "node/W2", "node/b2"};
-            int rows[] = {2 * F + E, M, M, E, F + E, M, M, F};
-            int cols[] = {M, 0, E, 0, M, 0, F, 0};
-            for (int k = 0; k < 8; k++) {
-                snprintf(name, sizeof name, "/layers/%d/%s", l, names[k]);
-                add_tensor(t, &n, &off, name, rows[k], cols[k]);
-            }
-        }
-    }
-    add_tensor(t, &n, &off, "/readout/W1", F, H);
-    add_tensor(t, &n, &off, "/readout/b1", H, 0);
-    add_tensor(t, &n, &off, "/readout/W2", H, 1);
-    add_tensor(t, &n, &off, "/readout/b2", 1, 0);
-    *n_tensors = n;
-    *n_params = off;
+    x->in_arch_views = in_arch_views;
+    x->slot = slot;
+    t->n_params += x->size;
     return MLPOT_OK;
 }
 
-void model_views_bind(const model_hparams *hp, const model_tensor *t, int n_tensors, double *base,
-                      model_views *v) {
-    memset(v, 0, sizeof *v);
-    int k = 0;
-    v->embedding = base + t[k++].offset;
-    v->species_energy = base + t[k++].offset;
-    if (hp->arch == MODEL_ARCH_MEGNET) {
-        v->edge_encoder_W = base + t[k++].offset;
-        v->edge_encoder_b = base + t[k++].offset;
+mlpot_status tensor_table_add(tensor_table *t, const char *name, int rows, int cols,
+                              size_t slot) {
+    return table_add(t, name, rows, cols, 1, slot);
+}
+
+mlpot_status model_layout(const model_hparams *hp, tensor_table *t) {
+    memset(t, 0, sizeof *t);
+    mlpot_status st = model_hparams_validate(hp, "model");
+    if (st)
+        return st;
+    int S = hp->n_species, F = hp->n_features, H = hp->readout_hidden;
+    if ((st = table_add(t, "/embedding", S, F, 0, offsetof(model_views, embedding))) ||
+        (st = table_add(t, "/species_energy", S, 0, 0, offsetof(model_views, species_energy))) ||
+        (st = hp->arch->layout(hp, t)) ||
+        (st = table_add(t, "/readout/W1", F, H, 0, offsetof(model_views, readout_W1))) ||
+        (st = table_add(t, "/readout/b1", H, 0, 0, offsetof(model_views, readout_b1))) ||
+        (st = table_add(t, "/readout/W2", H, 1, 0, offsetof(model_views, readout_W2))) ||
+        (st = table_add(t, "/readout/b2", 1, 0, 0, offsetof(model_views, readout_b2)))) {
+        free(t->tensors);
+        memset(t, 0, sizeof *t);
+        return st;
     }
-    for (int l = 0; l < hp->n_layers; l++) {
-        if (hp->arch == MODEL_ARCH_CGCNN) {
-            cgcnn_layer_params *p = &v->cgcnn[l];
-            p->W_self = base + t[k++].offset;
-            p->W_nbr = base + t[k++].offset;
-            p->W_edge = base + t[k++].offset;
-            p->b = base + t[k++].offset;
-        } else {
-            megnet_layer_params *p = &v->megnet[l];
-            double **slots[] = {&p->edge_W1, &p->edge_b1, &p->edge_W2, &p->edge_b2,
-                                &p->node_W1, &p->node_b1, &p->node_W2, &p->node_b2};
-            for (int s = 0; s < 8; s++)
-                *slots[s] = base + t[k++].offset;
-        }
+    return MLPOT_OK;
+}
+
+void model_bind_views(const mlpot_model *m, double *base, model_views *common, void *arch_views) {
+    memset(common, 0, sizeof *common);
+    memset(arch_views, 0, m->hp.arch->views_size);
+    for (int k = 0; k < m->n_tensors; k++) {
+        const model_tensor *t = &m->tensors[k];
+        char *views = t->in_arch_views ? (char *)arch_views : (char *)common;
+        double *p = base + t->offset;
+        memcpy(views + t->slot, &p, sizeof p);
     }
-    v->readout_W1 = base + t[k++].offset;
-    v->readout_b1 = base + t[k++].offset;
-    v->readout_W2 = base + t[k++].offset;
-    v->readout_b2 = base + t[k++].offset;
-    (void)n_tensors;
+}
+
+const model_tensor *model_find_tensor(const mlpot_model *m, const char *name) {
+    for (int k = 0; k < m->n_tensors; k++)
+        if (!strcmp(m->tensors[k].name, name))
+            return &m->tensors[k];
+    return NULL;
 }
 
 mlpot_status model_create(const model_hparams *hp, mlpot_model **out) {
@@ -168,12 +167,20 @@ mlpot_status model_create(const model_hparams *hp, mlpot_model **out) {
     if (st)
         return st;
     m->hp = *hp;
-    if ((st = model_layout(hp, &m->n_tensors, m->tensors, &m->n_params)) ||
-        (st = mem_calloc(&m->params, m->n_params, sizeof *m->params))) {
+    tensor_table t;
+    if ((st = model_layout(hp, &t))) {
+        free(m);
+        return st;
+    }
+    m->tensors = t.tensors;
+    m->n_tensors = t.n;
+    m->n_params = t.n_params;
+    if ((st = mem_calloc(&m->params, m->n_params ? m->n_params : 1, sizeof *m->params)) ||
+        (st = mem_calloc(&m->arch_views, 1, hp->arch->views_size ? hp->arch->views_size : 1))) {
         mlpot_model_free(m);
         return st;
     }
-    model_views_bind(&m->hp, m->tensors, m->n_tensors, m->params, &m->v);
+    model_bind_views(m, m->params, &m->v, m->arch_views);
     *out = m;
     return MLPOT_OK;
 }
@@ -182,6 +189,8 @@ void mlpot_model_free(mlpot_model *m) {
     if (!m)
         return;
     free(m->params);
+    free(m->tensors);
+    free(m->arch_views);
     free(m->description);
     for (int k = 0; k < m->n_training; k++) {
         free(m->training[k].key);

@@ -1,63 +1,74 @@
 /* model.h — the model behind the opaque mlpot_model handle: hyper-parameters (the root
  * attributes of a model file), one flat parameter array, and a table of named tensors
- * ("/layers/0/W_self" [F, 2F], ...) that views into it (model.md §3-5, formats.md). The same
- * table drives file reading and writing, initialisation and the gradient array. */
+ * ("/embedding" [S, F], ...) that views into it (model.md §3-8, formats.md). The same table
+ * drives file reading and writing, initialisation, the gradient array and the named pointers
+ * (views) that the layers use. */
 #ifndef MLPOT_MODEL_MODEL_H
 #define MLPOT_MODEL_MODEL_H
 
 #include <stddef.h>
 
 #include "mlpot/mlpot.h"
+#include "model/arch.h"
 
 #define MODEL_MAX_SPECIES 118
 #define MODEL_MAX_LAYERS 32
-#define MODEL_MAX_TENSORS (8 + 8 * MODEL_MAX_LAYERS)
 #define MODEL_MAX_WIDTH 4096
+#define MODEL_TENSOR_NAME 64
 
-typedef enum { MODEL_ARCH_CGCNN = 1, MODEL_ARCH_MEGNET = 2 } model_arch;
-
-typedef struct {
-    model_arch arch;
+/* The hyper-parameters every architecture has, plus its own (arch->hparams). */
+struct model_hparams {
+    const model_arch_ops *arch;
     int n_species;
     int species[MODEL_MAX_SPECIES]; /* atomic numbers, ascending */
     double cutoff;                  /* r_c, Å */
     int n_layers;                   /* L */
     int n_features;                 /* F */
-    int n_edge_features;            /* E (megnet) */
-    int megnet_hidden;              /* M (megnet) */
     int n_basis;                    /* K */
     int envelope_p;                 /* p, default 6 */
     int readout_hidden;             /* H */
     double avg_neighbors;           /* n_avg */
     double energy_scale, energy_shift;
-} model_hparams;
+    double arch_value[ARCH_MAX_HPARAMS]; /* arch->hparams[k] (integers held exactly) */
+};
 
-/* A named tensor of the parameter array: path in the model file, offset and shape. */
+/* An architecture's own hyper-parameter by its index in arch->hparams. */
+static inline int arch_hparam_int(const model_hparams *hp, int index) {
+    return (int)hp->arch_value[index];
+}
+static inline double arch_hparam_real(const model_hparams *hp, int index) {
+    return hp->arch_value[index];
+}
+
+/* A named tensor of the parameter array: path in the model file, offset and shape, and the
+ * pointer slot it binds to: byte offset in the common views (model_views) or, when
+ * `in_arch_views`, in the architecture's views struct. */
 typedef struct {
-    char name[64];
+    char name[MODEL_TENSOR_NAME];
     size_t offset;
     int ndim;     /* 1 or 2 */
     int shape[2]; /* [n] or [rows, cols], row-major */
     size_t size;
+    int in_arch_views;
+    size_t slot;
 } model_tensor;
 
-typedef struct {
-    double *W_self, *W_nbr, *W_edge, *b; /* [F,2F] [F,2F] [K,2F] [2F] */
-} cgcnn_layer_params;
+/* The tensor table, grown as tensors are added. */
+struct tensor_table {
+    model_tensor *tensors;
+    int n, capacity;
+    size_t n_params;
+};
 
-typedef struct {
-    double *edge_W1, *edge_b1, *edge_W2, *edge_b2; /* [2F+E,M] [M] [M,E] [E] */
-    double *node_W1, *node_b1, *node_W2, *node_b2; /* [F+E,M] [M] [M,F] [F] */
-} megnet_layer_params;
+/* Appends a tensor of shape [rows] (cols == 0) or [rows, cols] bound to the pointer at byte
+ * offset `slot` of the architecture's views struct. */
+mlpot_status tensor_table_add(tensor_table *t, const char *name, int rows, int cols,
+                              size_t slot);
 
-/* Named views into a flat array laid out by the tensor table (parameters or gradients). */
+/* Named views of the tensors all architectures share (model.md §3 step 1 and §5). */
 typedef struct {
     double *embedding;      /* [S,F] */
     double *species_energy; /* [S] */
-    double *edge_encoder_W; /* [K,E] megnet */
-    double *edge_encoder_b; /* [E] megnet */
-    cgcnn_layer_params cgcnn[MODEL_MAX_LAYERS];
-    megnet_layer_params megnet[MODEL_MAX_LAYERS];
     double *readout_W1, *readout_b1, *readout_W2, *readout_b2; /* [F,H] [H] [H,1] [1] */
 } model_views;
 
@@ -74,20 +85,23 @@ struct mlpot_model {
     int n_training;
     model_attribute *training;
     int n_tensors;
-    model_tensor tensors[MODEL_MAX_TENSORS];
+    model_tensor *tensors;
     size_t n_params;
     double *params;
     model_views v;
+    void *arch_views; /* hp.arch->views_size bytes of named pointers into params */
 };
 
+/* Sets every hyper-parameter of `arch` to its default (the common ones are left alone). */
+void model_hparams_set_arch(model_hparams *hp, const model_arch_ops *arch);
 /* Checks the hyper-parameters (ranges, ascending species, ...); `where` starts the message. */
 mlpot_status model_hparams_validate(const model_hparams *hp, const char *where);
-/* Builds the tensor table for hp (fills n_tensors, tensors, n_params). */
-mlpot_status model_layout(const model_hparams *hp, int *n_tensors, model_tensor *tensors,
-                          size_t *n_params);
-/* Points the views at a flat array laid out by the table. */
-void model_views_bind(const model_hparams *hp, const model_tensor *tensors, int n_tensors,
-                      double *base, model_views *v);
+/* Builds the tensor table for hp (the caller frees t->tensors). */
+mlpot_status model_layout(const model_hparams *hp, tensor_table *t);
+/* Points common and architecture views at a flat array laid out by the model's table. */
+void model_bind_views(const mlpot_model *m, double *base, model_views *common, void *arch_views);
+/* The tensor called `name`, or NULL. */
+const model_tensor *model_find_tensor(const mlpot_model *m, const char *name);
 /* A model with zeroed parameters for hp. */
 mlpot_status model_create(const model_hparams *hp, mlpot_model **out);
 /* Fills the parameters with a seeded random initialisation (Glorot-uniform weights, zero
@@ -99,6 +113,5 @@ void model_randomize_biases(mlpot_model *m, unsigned long long seed, double std)
 mlpot_status model_set_training_attribute(mlpot_model *m, const char *key, const char *value);
 /* Index of species Z in the model's list, or -1. */
 int model_species_index(const model_hparams *hp, int z);
-const char *model_arch_name(model_arch arch);
 
 #endif

@@ -6,7 +6,7 @@
 #include "model/model.h"
 
 const char *mlpot_model_architecture(const mlpot_model *m) {
-    return m ? model_arch_name(m->hp.arch) : "";
+    return m ? m->hp.arch->name : "";
 }
 
 double mlpot_model_cutoff(const mlpot_model *m) {

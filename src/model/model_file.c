@@ -1,4 +1,4 @@
-/* model_file.c — the HDF5 model file of formats.md ("Model file (HDF5)", version 1): writing it
+/* model_file.c — the HDF5 model file of formats.md ("Model file (HDF5)"): writing it
  * through a temporary file that is renamed into place, and reading it back with every attribute
  * and dataset validated, reporting the first problem with its path in the file. */
 #define _POSIX_C_SOURCE 200809L
@@ -22,7 +22,6 @@
 #include "model/model.h"
 
 #define MODEL_FILE_FORMAT "mlpot-model"
-#define MODEL_FILE_VERSION 1
 #define MODEL_DEFAULT_ENVELOPE_P 6
 
 /* HDF5's error printing, file access and temporary files: io/hdf5_util.c. */
@@ -99,23 +98,31 @@ static mlpot_status write_float64(const model_writer *w, const char *name, doubl
     return write_attribute(w, w->file, "", name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &value);
 }
 
+/* The architecture's own hyper-parameters, as its table says (int32 or float64). */
+static mlpot_status write_arch_hparams(const model_writer *w, const model_hparams *hp) {
+    mlpot_status st = MLPOT_OK;
+    for (int k = 0; !st && k < hp->arch->n_hparams; k++) {
+        const arch_hparam *p = &hp->arch->hparams[k];
+        st = p->type == ARCH_HPARAM_INT ? write_int32(w, p->attribute, arch_hparam_int(hp, k))
+                                        : write_float64(w, p->attribute, hp->arch_value[k]);
+    }
+    return st;
+}
+
 static mlpot_status write_root_attributes(const model_writer *w, const mlpot_model *m) {
     const model_hparams *hp = &m->hp;
     mlpot_status st;
+    /* model.md §9: the lowest version that defines the architecture */
     if ((st = write_string(w, w->file, "", "format", MODEL_FILE_FORMAT)) ||
-        (st = write_int32(w, "version", MODEL_FILE_VERSION)) ||
-        (st = write_string(w, w->file, "", "architecture", model_arch_name(hp->arch))) ||
+        (st = write_int32(w, "version", hp->arch->file_version)) ||
+        (st = write_string(w, w->file, "", "architecture", hp->arch->name)) ||
         (st = write_attribute(w, w->file, "", "species", H5T_STD_I32LE, H5T_NATIVE_INT,
                               (size_t)hp->n_species, hp->species)) ||
         (st = write_float64(w, "cutoff", hp->cutoff)) ||
         (st = write_int32(w, "n_layers", hp->n_layers)) ||
         (st = write_int32(w, "n_features", hp->n_features)))
         return st;
-    if (hp->arch == MODEL_ARCH_MEGNET &&
-        ((st = write_int32(w, "n_edge_features", hp->n_edge_features)) ||
-         (st = write_int32(w, "megnet_hidden", hp->megnet_hidden))))
-        return st;
-    if ((st = write_int32(w, "n_basis", hp->n_basis)) ||
+    if ((st = write_arch_hparams(w, hp)) || (st = write_int32(w, "n_basis", hp->n_basis)) ||
         (st = write_string(w, w->file, "", "basis", "gaussian")) ||
         (st = write_string(w, w->file, "", "envelope", "polynomial")) ||
         (st = write_int32(w, "envelope_p", hp->envelope_p)) ||
@@ -475,7 +482,7 @@ static mlpot_status check_root_string(const model_reader *r, const char *name,
     return st;
 }
 
-static mlpot_status read_format_and_version(const model_reader *r) {
+static mlpot_status read_format_and_version(const model_reader *r, int *version_out) {
     char *format = NULL;
     mlpot_status st = read_root_string(r, "format", 1, &format);
     if (st)
@@ -487,33 +494,72 @@ static mlpot_status read_format_and_version(const model_reader *r) {
     int version = 0;
     if (st || (st = read_root_int(r, "version", 1, &version)))
         return st;
-    if (version != MODEL_FILE_VERSION)
+    int newest = arch_max_file_version();
+    if (version < 1 || version > newest) {
+        if (newest == 1)
+            return error_set(MLPOT_ERR_UNSUPPORTED,
+                             "%s: version %d is not supported by this mlpot (it reads version 1)",
+                             r->path, version);
         return error_set(MLPOT_ERR_UNSUPPORTED,
-                         "%s: version %d is not supported by this mlpot (it reads version %d)",
-                         r->path, version, MODEL_FILE_VERSION);
+                         "%s: version %d is not supported by this mlpot (it reads versions 1 to "
+                         "%d)",
+                         r->path, version, newest);
+    }
+    *version_out = version;
     return MLPOT_OK;
 }
 
-static mlpot_status read_architecture(const model_reader *r, model_arch *arch) {
+/* Architectures of later model-file versions than this mlpot reads (model.md §9), so that
+ * their files get a message naming the version they need. */
+static const struct {
+    const char *name;
+    int version;
+} later_architectures[] = {{"m3gnet", 2}};
+
+static mlpot_status read_architecture(const model_reader *r, int version,
+                                      const model_arch_ops **arch) {
     char *name = NULL;
     mlpot_status st = read_root_string(r, "architecture", 1, &name);
     if (st)
         return st;
-    if (!strcmp(name, "cgcnn"))
-        *arch = MODEL_ARCH_CGCNN;
-    else if (!strcmp(name, "megnet"))
-        *arch = MODEL_ARCH_MEGNET;
-    else if (!strcmp(name, "m3gnet"))
-        st = error_set(MLPOT_ERR_UNSUPPORTED,
-                       "%s: architecture \"m3gnet\" needs model file version 2 (this mlpot reads "
-                       "version %d)",
-                       r->path, MODEL_FILE_VERSION);
-    else
+    *arch = arch_find(name);
+    if (*arch && (*arch)->file_version > version) {
         st = error_set(MLPOT_ERR_PARSE,
-                       "%s: attribute 'architecture': expected \"cgcnn\" or \"megnet\", found "
-                       "\"%s\"",
-                       r->path, name);
+                       "%s: architecture \"%s\" needs model file version %d, the file says %d",
+                       r->path, name, (*arch)->file_version, version);
+    } else if (!*arch) {
+        for (size_t k = 0; k < sizeof later_architectures / sizeof later_architectures[0]; k++)
+            if (!strcmp(name, later_architectures[k].name))
+                st = error_set(MLPOT_ERR_UNSUPPORTED,
+                               "%s: architecture \"%s\" needs model file version %d (this mlpot "
+                               "reads version %d)",
+                               r->path, name, later_architectures[k].version,
+                               arch_max_file_version());
+        if (!st) {
+            char known[256];
+            arch_list_names(known, sizeof known, "\" or \"");
+            st = error_set(MLPOT_ERR_PARSE,
+                           "%s: attribute 'architecture': expected \"%s\", found \"%s\"",
+                           r->path, known, name);
+        }
+    }
     free(name);
+    return st;
+}
+
+/* The architecture's own hyper-parameters (all required), as its table says. */
+static mlpot_status read_arch_hparams(const model_reader *r, model_hparams *hp) {
+    mlpot_status st = MLPOT_OK;
+    for (int k = 0; !st && k < hp->arch->n_hparams; k++) {
+        const arch_hparam *p = &hp->arch->hparams[k];
+        if (p->type == ARCH_HPARAM_INT) {
+            int value = 0;
+            st = read_root_int(r, p->attribute, 1, &value);
+            hp->arch_value[k] = value;
+        } else {
+            st = read_root_double(r, p->attribute, &hp->arch_value[k]);
+        }
+    }
     return st;
 }
 
@@ -561,14 +607,13 @@ static mlpot_status read_hparams(const model_reader *r, model_hparams *hp) {
     memset(hp, 0, sizeof *hp);
     hp->envelope_p = MODEL_DEFAULT_ENVELOPE_P;
     mlpot_status st;
-    if ((st = read_format_and_version(r)) || (st = read_architecture(r, &hp->arch)) ||
-        (st = read_species(r, hp)) || (st = read_root_double(r, "cutoff", &hp->cutoff)) ||
+    int version = 0;
+    if ((st = read_format_and_version(r, &version)) ||
+        (st = read_architecture(r, version, &hp->arch)) || (st = read_species(r, hp)) ||
+        (st = read_root_double(r, "cutoff", &hp->cutoff)) ||
         (st = read_root_int(r, "n_layers", 1, &hp->n_layers)) ||
-        (st = read_root_int(r, "n_features", 1, &hp->n_features)))
-        return st;
-    if (hp->arch == MODEL_ARCH_MEGNET &&
-        ((st = read_root_int(r, "n_edge_features", 1, &hp->n_edge_features)) ||
-         (st = read_root_int(r, "megnet_hidden", 1, &hp->megnet_hidden))))
+        (st = read_root_int(r, "n_features", 1, &hp->n_features)) ||
+        (st = read_arch_hparams(r, hp)))
         return st;
     /* `basis` and `envelope` are required by formats.md but have one legal value each, so a
      * file without them is read with those values. */

@@ -30,10 +30,10 @@
 void train_settings_defaults(train_settings *s) {
     memset(s, 0, sizeof *s);
     s->valid_fraction = 0.1;
-    s->hp = (model_hparams){.arch = MODEL_ARCH_CGCNN, .cutoff = 5.0, .n_layers = 3,
-                            .n_features = 64, .n_basis = 32, .readout_hidden = 64,
-                            .n_edge_features = 32, .megnet_hidden = 64, .envelope_p = 6,
-                            .avg_neighbors = 1.0, .energy_scale = 1.0};
+    s->hp = (model_hparams){.cutoff = 5.0, .n_layers = 3, .n_features = 64, .n_basis = 32,
+                            .readout_hidden = 64, .envelope_p = 6, .avg_neighbors = 1.0,
+                            .energy_scale = 1.0};
+    model_hparams_set_arch(&s->hp, arch_default());
     s->weights = (loss_weights){.energy = 1.0, .force = 1.0, .stress = 0.1};
     s->opt = (optimizer_config){.lr = 1e-3, .lr_min = 1e-5, .beta1 = 0.9, .beta2 = 0.999,
                                 .eps = 1e-8, .clip_norm = 10.0, .schedule = SCHEDULE_COSINE,
@@ -529,7 +529,7 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
             goto done;
         fprintf(out, "training %s on %d frames (%d for validation): %s, %zu parameters, "
                      "n_avg %.3f, energy scale %.4g eV, shift %.4g eV, %ld steps (%d warm-up)\n",
-                model_arch_name(t.set.hp.arch), t.n_train, t.n_valid,
+                t.set.hp.arch->name, t.n_train, t.n_valid,
                 t.set.train_path, t.model->n_params, t.set.hp.avg_neighbors,
                 t.set.hp.energy_scale, t.set.hp.energy_shift, t.set.opt.total_steps,
                 t.set.opt.warmup_steps);

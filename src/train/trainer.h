@@ -33,7 +33,8 @@ typedef struct {
                                         this process; 0 = run to the end */
 } train_settings;
 
-/* Defaults: cgcnn F=64 L=3 K=32 H=64 r_c=5, E=32 M=64 for megnet, weights E 1, F 1, S 0.1
+/* Defaults: the registry's default architecture with its defaults, F=64 L=3 K=32 H=64 r_c=5,
+ * weights E 1, F 1, S 0.1
  * (per (eV/Å^3)^2... see README), Adam lr 1e-3 with 5% warm-up and cosine decay, batch 8, 100
  * epochs, EMA 0.99, clipping at 10, patience 20, valid fraction 0.1, seed 0. */
 void train_settings_defaults(train_settings *s);

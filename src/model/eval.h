@@ -1,0 +1,51 @@
+/* eval.h — what the layers of an architecture see during one evaluation: the model's
+ * parameters (and gradient views), the graph, species, the node features of every layer, the
+ * node-feature adjoint, the edge-vector adjoints dE/dd_e of model.md §6 and the workspace the
+ * architecture asked for. The calculator fills it; kernels include this header only. */
+#ifndef MLPOT_MODEL_EVAL_H
+#define MLPOT_MODEL_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/neighbor_graph.h"
+#include "model/model.h"
+
+struct eval_context {
+    const mlpot_model *model;
+    const model_hparams *hp;
+    const void *params;  /* the architecture's views into the parameters */
+    const mlpot_graph *graph;
+    int n_atoms;
+    int64_t n_edges;
+    int max_degree;      /* largest row of the graph */
+    const int *species;  /* [N] species index s_i */
+    double *h;           /* [L+1][N][F] node features entering each layer; h[L] is final */
+    double *dh;          /* [N][F] dE/dh: of h_L on entry to backward, of h_0 on return */
+    double *edge_adjoint; /* [E][3] dE/dd_e, accumulated by backward (model.md §6) */
+    double *buffer[ARCH_MAX_BUFFERS]; /* the architecture's workspace arrays */
+    /* with_grad: the reverse sweep also adds dE/dtheta into `grad` (the architecture's views
+     * into the gradient array) and runs serially */
+    int with_grad;
+    void *grad;
+    /* loops over atoms run in parallel (omp for, static schedule) only when set */
+    int parallel;
+    double *scratch;     /* per-thread scratch: scratch_per_thread doubles per thread */
+    size_t scratch_per_thread;
+};
+
+/* Scratch of the calling thread. */
+double *eval_scratch(const eval_context *ctx);
+
+/* Adds s * d_e / r_e to the adjoint of edge e: the contribution of a term that depends on
+ * the edge only through its length, with s = its dE/dr (model.md §6). */
+static inline void eval_add_radial_adjoint(eval_context *ctx, int64_t e, double s) {
+    const double *d = ctx->graph->vector + 3 * e;
+    double a = s / ctx->graph->distance[e];
+    double *g = ctx->edge_adjoint + 3 * e;
+    g[0] += a * d[0];
+    g[1] += a * d[1];
+    g[2] += a * d[2];
+}
+
+#endif
