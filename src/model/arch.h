@@ -12,7 +12,7 @@
 #include "mlpot/mlpot.h"
 
 #define ARCH_MAX_HPARAMS 8 /* architecture-specific hyper-parameters of one architecture */
-#define ARCH_MAX_BUFFERS 8 /* workspace arrays of one architecture */
+#define ARCH_MAX_BUFFERS 16 /* workspace arrays of one architecture */
 
 typedef struct model_hparams model_hparams;
 typedef struct tensor_table tensor_table;
