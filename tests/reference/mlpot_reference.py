@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference implementation of mlpot model files, version 1.
+"""Independent reference implementation of mlpot model files, versions 1 and 2.
 
 Written from the contract only (spec/model.md and spec/formats.md of the shared
 specification), never from mlpot's C model code, so that it can verify mlpot's energies,
@@ -8,7 +8,9 @@ per-atom energies, forces and stress to ~1e-9 relative.
 - The model file is read with h5py (formats.md, "Model file").
 - The structure is read with ase.io.read (POSCAR, extended XYZ, ...).
 - The neighbour graph is built by brute force over periodic images (model.md §1).
-- The energy (model.md §2-§5) is plain numpy code that also runs on complex128 input, so forces
+- The three-body triplets of architecture "m3gnet" (model.md §8) are enumerated from that edge
+  list: ordered pairs of distinct short edges (r < r_3) received by the same atom.
+- The energy (model.md §2-§5, §8) is plain numpy code that also runs on complex128 input, so forces
   and stress (model.md §6) are obtained by the complex-step method: perturb one coordinate (or
   the strain) by i*h with h = 1e-30 and take Im(E)/h. This is exact to machine precision (no
   subtractive cancellation) and shares no code path with a hand-written backward pass.
@@ -42,8 +44,10 @@ COMPLEX_STEP = 1e-30  # h of the complex-step derivative Im(f(x + i h)) / h
 COINCIDENT = 1e-8  # Å: two atoms (or an atom and an image) closer than this are "at the same position"
 
 FORMAT_NAME = "mlpot-model"
-FORMAT_VERSION = 1
-ARCHITECTURES = ("cgcnn", "megnet")
+FORMAT_VERSIONS = (1, 2)
+# model.md §9: the lowest model file version that defines each architecture
+ARCHITECTURE_VERSION = {"cgcnn": 1, "megnet": 1, "m3gnet": 2}
+ARCHITECTURES = tuple(ARCHITECTURE_VERSION)
 
 
 class ReferenceError(Exception):
@@ -131,7 +135,7 @@ def gaussian_basis(r, cutoff, n_basis):
 
 
 def model_dataset_shapes(model):
-    """Names and shapes of every parameter dataset of a model (model.md §3, §4, §5)."""
+    """Names and shapes of every parameter dataset of a model (model.md §3, §4, §5, §8)."""
     S = len(model["species"])
     F = model["n_features"]
     K = model["n_basis"]
@@ -157,6 +161,12 @@ def model_dataset_shapes(model):
             shapes[f"layers/{l}/node/b1"] = (M,)
             shapes[f"layers/{l}/node/W2"] = (M, F)
             shapes[f"layers/{l}/node/b2"] = (F,)
+            if model["architecture"] == "m3gnet":
+                Q = model["n_threebody_basis"] * (model["threebody_lmax"] + 1)
+                shapes[f"layers/{l}/threebody/W_alpha"] = (F, Q)
+                shapes[f"layers/{l}/threebody/b_alpha"] = (Q,)
+                shapes[f"layers/{l}/threebody/W_value"] = (Q, E)
+                shapes[f"layers/{l}/threebody/W_gate"] = (Q, E)
     shapes["readout/W1"] = (F, H)
     shapes["readout/b1"] = (H,)
     shapes["readout/W2"] = (H, 1)
@@ -201,11 +211,13 @@ def read_model(path):
         if fmt != FORMAT_NAME:
             raise ReferenceError(f"{path}: root attribute 'format' is {fmt!r}, expected '{FORMAT_NAME}'")
         version = _attr_scalar(attrs, "version", int, path)
-        if version != FORMAT_VERSION:
-            raise ReferenceError(f"{path}: model file version {version} is not supported (this reader knows version 1)")
+        if version not in FORMAT_VERSIONS:
+            raise ReferenceError(f"{path}: model file version {version} is not supported (this reader knows versions 1 and 2)")
         arch = _attr_string(attrs["architecture"]) if "architecture" in attrs else None
-        if arch not in ARCHITECTURES:
-            raise ReferenceError(f"{path}: architecture {arch!r} is not supported by version 1 (cgcnn, megnet)")
+        known = [a for a, v in ARCHITECTURE_VERSION.items() if v <= version]
+        if arch not in known:
+            raise ReferenceError(f"{path}: architecture {arch!r} is not defined by model file version {version} "
+                                 f"({', '.join(known)})")
         model = {"architecture": arch}
         model["species"] = [int(z) for z in np.asarray(attrs["species"]).reshape(-1)]
         if list(model["species"]) != sorted(set(model["species"])) or not model["species"]:
@@ -219,9 +231,20 @@ def read_model(path):
         model["energy_scale"] = _attr_scalar(attrs, "energy_scale", float, path)
         model["energy_shift"] = _attr_scalar(attrs, "energy_shift", float, path)
         model["envelope_p"] = _attr_scalar(attrs, "envelope_p", int, path, required=False, default=6)
-        if arch == "megnet":
+        if arch in ("megnet", "m3gnet"):
             model["n_edge_features"] = _attr_scalar(attrs, "n_edge_features", int, path)
             model["megnet_hidden"] = _attr_scalar(attrs, "megnet_hidden", int, path)
+        if arch == "m3gnet":  # model.md §8 ranges
+            model["threebody_cutoff"] = _attr_scalar(attrs, "threebody_cutoff", float, path)
+            model["n_threebody_basis"] = _attr_scalar(attrs, "n_threebody_basis", int, path)
+            model["threebody_lmax"] = _attr_scalar(attrs, "threebody_lmax", int, path)
+            model["avg_threebody_neighbors"] = _attr_scalar(attrs, "avg_threebody_neighbors", float, path)
+            if not 0.0 < model["threebody_cutoff"] <= model["cutoff"]:
+                raise ReferenceError(f"{path}: threebody_cutoff {model['threebody_cutoff']} must be in (0, cutoff]")
+            if model["n_threebody_basis"] < 2 or model["threebody_lmax"] < 0:
+                raise ReferenceError(f"{path}: n_threebody_basis must be >= 2 and threebody_lmax >= 0")
+            if not model["avg_threebody_neighbors"] > 0:
+                raise ReferenceError(f"{path}: avg_threebody_neighbors must be > 0")
         basis = _attr_string(attrs["basis"]) if "basis" in attrs else None
         if basis != "gaussian":
             raise ReferenceError(f"{path}: root attribute 'basis' is {basis!r}, expected 'gaussian'")
@@ -248,15 +271,20 @@ def write_model(model, path):
 
     with h5py.File(path, "w") as f:
         f.attrs["format"] = FORMAT_NAME
-        f.attrs["version"] = np.int32(FORMAT_VERSION)
+        f.attrs["version"] = np.int32(ARCHITECTURE_VERSION[model["architecture"]])
         f.attrs["architecture"] = model["architecture"]
         f.attrs["species"] = np.asarray(model["species"], dtype=np.int32)
         f.attrs["cutoff"] = np.float64(model["cutoff"])
         for name in ("n_layers", "n_features", "n_basis", "readout_hidden"):
             f.attrs[name] = np.int32(model[name])
-        if model["architecture"] == "megnet":
+        if model["architecture"] in ("megnet", "m3gnet"):
             f.attrs["n_edge_features"] = np.int32(model["n_edge_features"])
             f.attrs["megnet_hidden"] = np.int32(model["megnet_hidden"])
+        if model["architecture"] == "m3gnet":
+            f.attrs["threebody_cutoff"] = np.float64(model["threebody_cutoff"])
+            f.attrs["n_threebody_basis"] = np.int32(model["n_threebody_basis"])
+            f.attrs["threebody_lmax"] = np.int32(model["threebody_lmax"])
+            f.attrs["avg_threebody_neighbors"] = np.float64(model["avg_threebody_neighbors"])
         f.attrs["basis"] = "gaussian"
         f.attrs["envelope"] = "polynomial"
         f.attrs["envelope_p"] = np.int32(model["envelope_p"])
@@ -269,7 +297,8 @@ def write_model(model, path):
 
 def random_model(arch, species=(8, 14), cutoff=4.0, n_features=5, n_layers=2, n_basis=6,
                  readout_hidden=4, n_edge_features=3, megnet_hidden=4, envelope_p=6,
-                 avg_neighbors=7.5, energy_scale=0.8, energy_shift=-0.4, bias_std=0.3, seed=1):
+                 avg_neighbors=7.5, energy_scale=0.8, energy_shift=-0.4, bias_std=0.3, seed=1,
+                 threebody_cutoff=3.0, n_threebody_basis=4, threebody_lmax=3, avg_threebody_neighbors=5.0):
     """A random model (weights N(0, 1/n_in), biases and species energies N(0, bias_std))."""
     rng = np.random.default_rng(seed)
     model = {
@@ -279,9 +308,14 @@ def random_model(arch, species=(8, 14), cutoff=4.0, n_features=5, n_layers=2, n_
         "avg_neighbors": float(avg_neighbors), "energy_scale": float(energy_scale),
         "energy_shift": float(energy_shift),
     }
-    if arch == "megnet":
+    if arch in ("megnet", "m3gnet"):
         model["n_edge_features"] = n_edge_features
         model["megnet_hidden"] = megnet_hidden
+    if arch == "m3gnet":
+        model["threebody_cutoff"] = float(threebody_cutoff)
+        model["n_threebody_basis"] = n_threebody_basis
+        model["threebody_lmax"] = threebody_lmax
+        model["avg_threebody_neighbors"] = float(avg_threebody_neighbors)
     params = {}
     for name, shape in model_dataset_shapes(model).items():
         if name == "embedding":
@@ -417,15 +451,20 @@ def cgcnn_node_features(model, species, edges, r):
     return h
 
 
-def megnet_node_features(model, species, edges, r):
-    """Final node features h_i of architecture "megnet" (model.md §4), activation sp2."""
+def megnet_node_features(model, species, edges, d, r, not_short=None):
+    """Final node features h_i of architecture "megnet" (model.md §4), activation sp2; for
+    "m3gnet" (model.md §8) with the three-body update in front of each block."""
     p = model["params"]
     i, j, _ = edges
     u = envelope(r, model["cutoff"], model["envelope_p"])
     g = gaussian_basis(r, model["cutoff"], model["n_basis"])
     h = p["embedding"][species]
     a = shifted_softplus(g @ p["edge_encoder/W"] + p["edge_encoder/b"])
+    if model["architecture"] == "m3gnet":
+        short = short_edges(model, r, not_short)
     for l in range(model["n_layers"]):
+        if model["architecture"] == "m3gnet":
+            a = threebody_update(model, l, h, a, edges, d, r, short)
         x = np.concatenate([h[i], h[j], a], axis=1)
         a = a + shifted_softplus(
             shifted_softplus(x @ p[f"layers/{l}/edge/W1"] + p[f"layers/{l}/edge/b1"])
@@ -438,6 +477,65 @@ def megnet_node_features(model, species, edges, r):
     return h
 
 
+def legendre(x, lmax):
+    """P_0 .. P_lmax of x by the recurrence P_{l+1} = ((2l+1) x P_l - l P_{l-1}) / (l+1)
+    (model.md §8); shape [len(x), lmax + 1], real or complex x."""
+    x = np.asarray(x)
+    out = [np.ones_like(x), x]
+    for l in range(1, lmax):
+        out.append(((2 * l + 1) * x * out[l] - l * out[l - 1]) / (l + 1))
+    return np.stack(out[: lmax + 1], axis=1)
+
+
+def short_edges(model, r, not_short=None):
+    """Mask of the short edges, r < r_3 (model.md §8), decided on the real part of r.
+
+    not_short (bool [E] or None) marks edges to treat as not short (the δ³ check of §8)."""
+    short = np.real(r) < model["threebody_cutoff"]
+    if not_short is not None:
+        short = short & ~np.asarray(not_short, dtype=bool)
+    return short
+
+
+def triplet_list(receivers, short):
+    """Triplets (a, b) of model.md §8: ordered pairs of distinct short edges a != b received by
+    the same atom (j = k with different images included). Returns int arrays (ta, tb), sorted."""
+    idx = np.flatnonzero(short)
+    ta, tb = [], []
+    for i in np.unique(receivers[idx]):
+        mine = idx[receivers[idx] == i]
+        a, b = np.meshgrid(mine, mine, indexing="ij")
+        keep = a != b
+        ta.append(a[keep])
+        tb.append(b[keep])
+    if not ta:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(ta), np.concatenate(tb)
+
+
+def threebody_update(model, l, h, a, edges, d, r, short):
+    """The three-body edge update of block l (model.md §8):
+    alpha_k = sigmoid(h_k W_alpha + b_alpha);
+    S_a[l N + n] = u_3(r_a)/n_3 sum_b u_3(r_b) P_l(cos theta_ab) q_n(r_b) alpha_{k(b)}[l N + n];
+    a_a <- a_a + sp2(S_a W_v) * sigmoid(S_a W_g)."""
+    p = model["params"]
+    i, j, _ = edges
+    r3 = model["threebody_cutoff"]
+    N = model["n_threebody_basis"]
+    lmax = model["threebody_lmax"]
+    alpha = sigmoid(h @ p[f"layers/{l}/threebody/W_alpha"] + p[f"layers/{l}/threebody/b_alpha"])
+    ta, tb = triplet_list(i, short)
+    u3 = np.where(short, envelope(r, r3, model["envelope_p"]), 0.0)
+    q = gaussian_basis(r, r3, N)  # q_n(r) = exp(-(r - nu_n)^2 / tau^2), nu_n = r_3 n/(N-1), tau = r_3/(N-1)
+    cos = np.sum(d[ta] * d[tb], axis=1) / (r[ta] * r[tb])
+    P = legendre(cos, lmax)  # [T, lmax + 1]
+    basis = (P[:, :, None] * q[tb][:, None, :]).reshape(len(ta), N * (lmax + 1))  # index l N + n
+    terms = u3[tb][:, None] * basis * alpha[j[tb]]
+    S = scatter_sum(terms, ta, len(r)) * u3[:, None] / model["avg_threebody_neighbors"]
+    update = shifted_softplus(S @ p[f"layers/{l}/threebody/W_value"]) * sigmoid(S @ p[f"layers/{l}/threebody/W_gate"])
+    return a + np.where(short[:, None], update, 0.0)
+
+
 def readout_atom_energies(model, species, h):
     """E_i = energy_scale (sp(h_i W1 + b1) W2 + b2) + energy_shift + species_energy[s_i] (model.md §5)."""
     p = model["params"]
@@ -445,19 +543,20 @@ def readout_atom_energies(model, species, h):
     return model["energy_scale"] * e + model["energy_shift"] + p["species_energy"][species]
 
 
-def atom_energies(model, species, positions, cell, edges):
-    """Per-atom energies E_i for a fixed edge list (model.md §3-§5); real or complex input."""
-    _, r = edge_lengths(positions, cell, edges)
+def atom_energies(model, species, positions, cell, edges, not_short=None):
+    """Per-atom energies E_i for a fixed edge list (model.md §3-§5, §8); real or complex input.
+    not_short: edges treated as not short by m3gnet (None: none)."""
+    d, r = edge_lengths(positions, cell, edges)
     if model["architecture"] == "cgcnn":
         h = cgcnn_node_features(model, species, edges, r)
     else:
-        h = megnet_node_features(model, species, edges, r)
+        h = megnet_node_features(model, species, edges, d, r, not_short)
     return readout_atom_energies(model, species, h)
 
 
-def total_energy(model, species, positions, cell, edges):
+def total_energy(model, species, positions, cell, edges, not_short=None):
     """E = sum_i E_i (model.md §5)."""
-    return np.sum(atom_energies(model, species, positions, cell, edges))
+    return np.sum(atom_energies(model, species, positions, cell, edges, not_short))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,7 +564,7 @@ def total_energy(model, species, positions, cell, edges):
 # ---------------------------------------------------------------------------------------------
 
 
-def complex_step_forces(model, species, positions, cell, edges, h=COMPLEX_STEP):
+def complex_step_forces(model, species, positions, cell, edges, h=COMPLEX_STEP, not_short=None):
     """F = -dE/dr (model.md §6): one complex energy per Cartesian coordinate, dE = Im(E) / h."""
     pos = np.asarray(positions, dtype=np.complex128)
     cell_c = np.asarray(cell, dtype=np.complex128)
@@ -474,7 +573,7 @@ def complex_step_forces(model, species, positions, cell, edges, h=COMPLEX_STEP):
         for a in range(3):
             p = pos.copy()
             p[k, a] += 1j * h
-            forces[k, a] = -total_energy(model, species, p, cell_c, edges).imag / h
+            forces[k, a] = -total_energy(model, species, p, cell_c, edges, not_short).imag / h
     return forces
 
 
@@ -506,18 +605,28 @@ def complex_step_stress(model, species, positions, cell, edges, h=COMPLEX_STEP):
     return stress
 
 
-def evaluate(model, atoms, forces=True, stress=True):
-    """Energy, per-atom energies, forces and stress of an ase.Atoms with a model dict."""
+def evaluate(model, atoms, forces=True, stress=True, no_threebody_atoms=None):
+    """Energy, per-atom energies, forces and stress of an ase.Atoms with a model dict.
+
+    no_threebody_atoms: atom indices whose edges (sent or received) m3gnet treats as not short
+    (the δ³ check of model.md §8; None for the model itself)."""
     species = species_indices(model, atoms.get_atomic_numbers())
     pos = np.asarray(atoms.get_positions(), dtype=float)
     cell = np.asarray(atoms.get_cell()[:], dtype=float)
     pbc = np.asarray(atoms.get_pbc(), dtype=bool)
     edges = build_edges(pos, cell, pbc, model["cutoff"])
-    energies = atom_energies(model, species, pos, cell, edges)
+    not_short = None
+    if no_threebody_atoms is not None:
+        not_short = np.isin(edges[0], no_threebody_atoms) | np.isin(edges[1], no_threebody_atoms)
+    energies = atom_energies(model, species, pos, cell, edges, not_short)
     out = {"energy": float(np.sum(energies)), "energies": energies, "n_edges": len(edges[0])}
+    if model["architecture"] == "m3gnet":
+        _, r = edge_lengths(pos, cell, edges)
+        ta, _ = triplet_list(edges[0], short_edges(model, r, not_short))
+        out["n_triplets"] = len(ta)
     if forces:
-        out["forces"] = complex_step_forces(model, species, pos, cell, edges)
-    if stress and pbc.all():
+        out["forces"] = complex_step_forces(model, species, pos, cell, edges, not_short=not_short)
+    if stress and pbc.all() and not_short is None:
         out["stress"] = complex_step_stress(model, species, pos, cell, edges)
     return out
 
@@ -633,6 +742,13 @@ def _self_test_functions(c):
     g = gaussian_basis(np.array([0.0, 2.0]), rc, 5)
     expect = np.exp(-((np.array([[0.0], [2.0]]) - np.array([0, 1, 2, 3, 4.0])) ** 2))
     c.check("gaussian basis mu_k = r_c k/(K-1), sigma = r_c/(K-1)", _rel(g, expect), 1e-15)
+    from numpy.polynomial import legendre as npleg
+
+    x = np.linspace(-1.2, 1.2, 97)
+    mine = legendre(x, 6)
+    theirs = np.stack([npleg.legval(x, np.eye(7)[l]) for l in range(7)], axis=1)
+    c.check("Legendre recurrence P_0..P_6 = numpy.polynomial.legendre", _rel(mine, theirs), 1e-14)
+    c.truth("Legendre lmax = 0 and 1 shapes", legendre(x, 0).shape == (97, 1) and legendre(x, 1).shape == (97, 2))
 
 
 def _self_test_graph(c):
@@ -726,18 +842,22 @@ def _loop_atom_energies(model, species, positions, cell, edges):
 
     n_atoms = len(species)
     ei, ej, en = (e.tolist() for e in edges)
-    r, u, g = [], [], []
+    def env(re, cut):
+        x = re / cut
+        return 1 - (pe + 1) * (pe + 2) / 2 * x**pe + pe * (pe + 2) * x ** (pe + 1) - pe * (pe + 1) / 2 * x ** (pe + 2) \
+            if x < 1 else 0.0
+
+    r, u, g, dv = [], [], [], []
     for e in range(len(ei)):
         d = [positions[ej[e]][a] + sum(en[e][k] * cell[k][a] for k in range(3)) - positions[ei[e]][a]
              for a in range(3)]
         re = math.sqrt(sum(x * x for x in d))
-        x = re / rc
+        dv.append(d)
         r.append(re)
-        u.append(1 - (pe + 1) * (pe + 2) / 2 * x**pe + pe * (pe + 2) * x ** (pe + 1)
-                 - pe * (pe + 1) / 2 * x ** (pe + 2) if x < 1 else 0.0)
+        u.append(env(re, rc))
         g.append([math.exp(-((re - rc * k / (K - 1)) ** 2) / (rc / (K - 1)) ** 2) for k in range(K)])
     h = [list(p["embedding"][s]) for s in species]
-    if model["architecture"] == "megnet":
+    if model["architecture"] in ("megnet", "m3gnet"):
         a = [affine(g[e], p["edge_encoder/W"], p["edge_encoder/b"], sp2) for e in range(len(ei))]
     for l in range(model["n_layers"]):
         if model["architecture"] == "cgcnn":
@@ -752,6 +872,32 @@ def _loop_atom_energies(model, species, positions, cell, edges):
             h = [[sp(h[i][o] + agg[i][o] / model["avg_neighbors"]) for o in range(F)] for i in range(n_atoms)]
         else:
             E = model["n_edge_features"]
+            if model["architecture"] == "m3gnet":  # model.md §8, triplet by triplet
+                r3, N, lmax = model["threebody_cutoff"], model["n_threebody_basis"], model["threebody_lmax"]
+                tb = f"layers/{l}/threebody/"
+                alpha = [affine(h[k], p[tb + "W_alpha"], p[tb + "b_alpha"], sig) for k in range(n_atoms)]
+                new_a = []
+                for ea in range(len(ei)):
+                    if r[ea] >= r3:
+                        new_a.append(a[ea])
+                        continue
+                    S = [0.0] * (N * (lmax + 1))
+                    for eb in range(len(ei)):
+                        if eb == ea or ei[eb] != ei[ea] or r[eb] >= r3:
+                            continue
+                        x = sum(dv[ea][c] * dv[eb][c] for c in range(3)) / (r[ea] * r[eb])
+                        P = [1.0, x]
+                        for m in range(1, lmax):
+                            P.append(((2 * m + 1) * x * P[m] - m * P[m - 1]) / (m + 1))
+                        for ll in range(lmax + 1):
+                            for n in range(N):
+                                q = math.exp(-((r[eb] - r3 * n / (N - 1)) ** 2) / (r3 / (N - 1)) ** 2)
+                                S[ll * N + n] += env(r[eb], r3) * P[ll] * q * alpha[ej[eb]][ll * N + n]
+                    S = [env(r[ea], r3) / model["avg_threebody_neighbors"] * v for v in S]
+                    val = affine(S, p[tb + "W_value"], [0.0] * E, sp2)
+                    gate = affine(S, p[tb + "W_gate"], [0.0] * E, sig)
+                    new_a.append([a[ea][o] + val[o] * gate[o] for o in range(E)])
+                a = new_a
             for e in range(len(ei)):
                 hidden = affine(h[ei[e]] + h[ej[e]] + a[e], p[f"layers/{l}/edge/W1"], p[f"layers/{l}/edge/b1"], sp2)
                 delta = affine(hidden, p[f"layers/{l}/edge/W2"], p[f"layers/{l}/edge/b2"], sp2)
@@ -798,6 +944,16 @@ def _self_test_model(c, arch, seed):
                             [True, True, False], box=(4.6, 4.4, 3.0))
     molecule = Atoms(numbers=[14, 8, 8, 14],
                      positions=[[0.0, 0.0, 0.0], [1.62, 0.1, -0.05], [-0.3, 1.58, 0.2], [1.3, 1.7, 1.3]])
+    if arch == "m3gnet":
+        _self_test_m3gnet_file(c, model)
+        # the 2.7 Å cell is shorter than r_3 = 3: j = k triplets (one atom seen through two images)
+        edges = build_edges(small.positions, small.cell[:], small.pbc, model["cutoff"])
+        _, r = edge_lengths(small.positions, small.cell[:], edges)
+        ta, tb = triplet_list(edges[0], short_edges(model, r))
+        same = edges[1][ta] == edges[1][tb]
+        c.truth(f"{tag} 2-atom cell < r_3 has j = k triplets (different images)",
+                same.any() and np.all(np.any(edges[2][ta[same]] != edges[2][tb[same]], axis=1)),
+                f"{int(same.sum())} of {len(ta)} triplets")
     structures = {"triclinic bulk": bulk_atoms, "2-atom cell < r_c": small,
                   "slab (T T F)": slab, "molecule": molecule}
 
@@ -901,6 +1057,75 @@ def _self_test_model(c, arch, seed):
         c.truth(f"{tag} unknown element is an error naming it", "element C " in str(e), str(e))
 
 
+def _self_test_m3gnet_file(c, model):
+    """formats.md / model.md §9 for m3gnet: version 2 stamped; inconsistent files rejected."""
+    import h5py
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.h5")
+        write_model(model, path)
+        with h5py.File(path, "r") as f:
+            c.truth("[m3gnet] written with version 2", int(f.attrs["version"]) == 2)
+        for name, value, expect in (("version", np.int32(1), "not defined by model file version 1"),
+                                    ("threebody_cutoff", np.float64(model["cutoff"] + 0.1), "threebody_cutoff"),
+                                    ("threebody_lmax", np.int32(-1), "threebody_lmax"),
+                                    ("n_threebody_basis", np.int32(1), "n_threebody_basis"),
+                                    ("avg_threebody_neighbors", np.float64(0.0), "avg_threebody_neighbors"),
+                                    ("n_edge_features", np.int32(model["n_edge_features"] + 1), "shape")):
+            write_model(model, path)
+            with h5py.File(path, "a") as f:
+                f.attrs[name] = value
+            try:
+                read_model(path)
+                c.truth(f"[m3gnet] file with {name} = {value} rejected", False)
+            except ReferenceError as e:
+                c.truth(f"[m3gnet] file with {name} = {value} rejected", expect in str(e), str(e))
+        mg = random_model("megnet", seed=2)
+        write_model(mg, path)
+        with h5py.File(path, "a") as f:
+            ok = int(f.attrs["version"]) == 1
+            f.attrs["version"] = np.int32(2)
+        c.truth("[megnet] written with version 1; a megnet file stamped version 2 is read",
+                ok and read_model(path)["architecture"] == "megnet")
+
+
+def _self_test_threebody_cutoff(c, model):
+    """model.md §8: an atom pulled through r_3 from inside. E minus the energy of the same geometry
+    with that atom's edges treated as not short scales as δ³ (u_3 has a triple zero at r_3), the
+    force difference as δ²; beyond r_3 the two coincide."""
+    from ase import Atoms
+
+    r3 = model["threebody_cutoff"]
+    direction = np.array([math.cos(math.radians(200.0)), math.sin(math.radians(200.0)), 0.0])
+    base = [[0.0, 0.0, 0.0], [1.6, 0.0, 0.0], [0.0, 1.7, 0.3]]  # atoms 0, 1, 3: short edges among them
+
+    def pair(delta):
+        atoms = Atoms(numbers=[14, 8, 8, 14], positions=base[:2] + [list((r3 - delta) * direction)] + base[2:])
+        full = evaluate(model, atoms, stress=False)
+        cut = evaluate(model, atoms, stress=False, no_threebody_atoms=[2])
+        return full, cut
+
+    full, cut = pair(0.02)
+    c.truth("[m3gnet] r_3 check geometry: atom 2 has two short edges, others keep triplets",
+            full["n_triplets"] == cut["n_triplets"] + 2 * 2 and cut["n_triplets"] > 0,
+            f"{full['n_triplets']} and {cut['n_triplets']} triplets")
+    de, df = [], []
+    for delta in (0.04, 0.02, 0.01, 0.005):
+        full, cut = pair(delta)
+        de.append(full["energy"] - cut["energy"])
+        df.append(np.max(np.abs(full["forces"] - cut["forces"])))
+    ratios_e = [de[k] / de[k + 1] for k in range(3)]
+    ratios_f = [df[k] / df[k + 1] for k in range(3)]
+    c.check(f"[m3gnet] E - E(no three-body for atom 2) ∝ δ³ (halving δ: ratios {', '.join(f'{x:.3f}' for x in ratios_e)})",
+            abs(ratios_e[-1] - 8.0), 0.1)
+    c.check(f"[m3gnet] F - F(no three-body for atom 2) ∝ δ² (halving δ: ratios {', '.join(f'{x:.3f}' for x in ratios_f)})",
+            abs(ratios_f[-1] - 4.0), 0.1)
+    c.truth("[m3gnet] the three-body difference is not zero", abs(de[0]) > 1e-9, f"{de[0]:.3e} eV at δ = 0.04")
+    full, cut = pair(-1e-3)
+    c.check("[m3gnet] atom 2 just beyond r_3: no three-body terms of its edges",
+            abs(full["energy"] - cut["energy"]) + np.max(np.abs(full["forces"] - cut["forces"])), 0.0)
+
+
 def self_test():
     """Runs all self-checks; returns the process exit status (0: all passed)."""
     c = _Checks()
@@ -908,6 +1133,8 @@ def self_test():
     _self_test_graph(c)
     _self_test_model(c, "cgcnn", 3)
     _self_test_model(c, "megnet", 4)
+    _self_test_model(c, "m3gnet", 5)
+    _self_test_threebody_cutoff(c, random_model("m3gnet", seed=6))
     print(f"reference self-test: {c.passed} passed, {c.failed} failed")
     return 0 if c.failed == 0 else 1
 
@@ -919,7 +1146,7 @@ def self_test():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description="Independent reference energies, forces and stress of mlpot model files (version 1).")
+        description="Independent reference energies, forces and stress of mlpot model files (versions 1 and 2).")
     parser.add_argument("model", nargs="?", help="mlpot model file (HDF5)")
     parser.add_argument("structure", nargs="?", help="structure file readable by ase.io.read")
     parser.add_argument("--format", default=None, help="ase.io format of the structure (default: guess)")
