@@ -492,15 +492,26 @@ static void test_rejects_wrong_format(void **state) {
     expect_rejected(path, "attribute 'format'", "found \"mlpot-dataset\"");
 }
 
-static void test_rejects_version_2(void **state) {
+/* model.md §9: a version-2 reader reads cgcnn stamped version 2 and rejects version 3. */
+static void test_version_rule(void **state) {
     (void)state;
     char path[4096];
-    save_model("cgcnn", "model_file_version2.h5", path, sizeof path, NULL);
+    mlpot_model *written = NULL, *read = NULL;
+    save_model("cgcnn", "model_file_version2.h5", path, sizeof path, &written);
+    assert_int_equal(written->hp.arch->file_version, 1);
     hid_t file = open_for_update(path);
-    double two = 2;
-    put_numbers(file, "version", H5T_STD_I32LE, 0, &two);
+    double version = 2;
+    put_numbers(file, "version", H5T_STD_I32LE, 0, &version);
     close_file(file);
-    expect_rejected(path, "version 2 is not supported", "reads version 1");
+    TS_OK(load_quietly(path, &read));
+    assert_same_model(written, read);
+    mlpot_model_free(read);
+    mlpot_model_free(written);
+    file = open_for_update(path);
+    version = 3;
+    put_numbers(file, "version", H5T_STD_I32LE, 0, &version);
+    close_file(file);
+    expect_rejected(path, "version 3 is not supported", "reads versions 1 to 2");
 }
 
 static void test_rejects_m3gnet(void **state) {
@@ -564,6 +575,42 @@ static void test_rejects_wrong_shape(void **state) {
     put_dataset(file, "/layers/0/W_nbr", 2, dims, values);
     close_file(file);
     expect_rejected(path, "/layers/0/W_nbr: expected shape [8, 16], found [8, 8]", NULL);
+}
+
+/* m3gnet files (model.md §8): tensor shapes from Q = N (lambda + 1), r_3 <= r_c, lambda >= 0,
+ * n_3 > 0 (make_model: F = 8, N = 4, lambda = 3, r_3 = 3, r_c = 4.7). */
+static void test_rejects_inconsistent_m3gnet(void **state) {
+    (void)state;
+    char path[4096];
+    save_model("m3gnet", "model_file_m3gnet_shape.h5", path, sizeof path, NULL);
+    hid_t file = open_for_update(path);
+    double values[96] = {0};
+    hsize_t dims[2] = {8, 12};
+    put_dataset(file, "/layers/1/threebody/W_alpha", 2, dims, values);
+    close_file(file);
+    expect_rejected(path, "/layers/1/threebody/W_alpha: expected shape [8, 16], found [8, 12]",
+                    NULL);
+    const struct {
+        const char *attribute;
+        hid_t type;
+        double value;
+        const char *message;
+    } bad[] = {{"threebody_cutoff", H5T_IEEE_F64LE, 4.8, "threebody_cutoff = 4.8"},
+               {"threebody_lmax", H5T_STD_I32LE, -1, "threebody_lmax = -1"},
+               {"n_threebody_basis", H5T_STD_I32LE, 1, "n_threebody_basis = 1"},
+               {"avg_threebody_neighbors", H5T_IEEE_F64LE, 0, "avg_threebody_neighbors = 0"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        save_model("m3gnet", "model_file_m3gnet_bad.h5", path, sizeof path, NULL);
+        file = open_for_update(path);
+        put_numbers(file, bad[k].attribute, bad[k].type, 0, &bad[k].value);
+        close_file(file);
+        expect_rejected(path, bad[k].message, NULL);
+    }
+    save_model("m3gnet", "model_file_m3gnet_no_r3.h5", path, sizeof path, NULL);
+    file = open_for_update(path);
+    remove_attribute(file, "threebody_cutoff");
+    close_file(file);
+    expect_rejected(path, "attribute 'threebody_cutoff' is missing", NULL);
 }
 
 static void test_rejects_wrong_rank(void **state) {
@@ -737,8 +784,9 @@ int main(void) {
         cmocka_unit_test(test_accepts_other_integer_widths_and_string_kinds),
         cmocka_unit_test(test_ignores_unknown_attributes_and_datasets),
         cmocka_unit_test(test_rejects_wrong_format),
-        cmocka_unit_test(test_rejects_version_2),
+        cmocka_unit_test(test_version_rule),
         cmocka_unit_test(test_rejects_m3gnet),
+        cmocka_unit_test(test_rejects_inconsistent_m3gnet),
         cmocka_unit_test(test_rejects_unknown_architecture),
         cmocka_unit_test(test_rejects_missing_n_layers),
         cmocka_unit_test(test_rejects_float_n_features),

@@ -1,13 +1,14 @@
-/* test_model_invariances.c — model.md §7 beyond derivatives, for both architectures:
+/* test_model_invariances.c — model.md §7 beyond derivatives, for every architecture:
  * translation, rotation and permutation invariance, 2x2x2 supercells (also of cells shorter
- * than 2 r_c), a dimer pulled through r_c, isolated atoms, bit-identical results for 1, 2 and
+ * than 2 r_c), a dimer pulled through r_c, an atom pulled through r_3 (three-body
+ * architectures, §8), isolated atoms, bit-identical results for 1, 2 and
  * 3 threads, workspace reuse across structures, and the unknown-species error. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/arch.h"
+#include "model/model.h"
 #include "test_support.h"
 
 static const int species_OSi[] = {8, 14};
@@ -242,6 +243,68 @@ static void test_dimer_through_cutoff(void **state) {
     }
 }
 
+/* model.md §8: an atom pulled through r_3 from inside. In the molecule O-Si...Si below, the only
+ * short edges are O-Si and Si...Si (r = r_3 - delta), so every triplet holds the edge that
+ * crosses r_3, and "no three-body terms" is the same model with its three-body value weights
+ * zeroed. E - E_no3 must vanish as delta^3 (ratio 8 when delta halves) and F - F_no3 with it,
+ * both 0 at and beyond r_3. Architectures without triplets are skipped. */
+static void test_triplet_through_r3(void **state) {
+    (void)state;
+    for (int a = 0; a < arch_count(); a++) {
+        const model_arch_ops *arch = arch_at(a);
+        if (!arch->triplet_cutoff)
+            continue;
+        mlpot_model *m = ts_random_model(arch->name, species_OSi, 2, 4.0, 91 + (uint64_t)a);
+        mlpot_model *m0 = ts_random_model(arch->name, species_OSi, 2, 4.0, 91 + (uint64_t)a);
+        int zeroed = 0;
+        for (int t = 0; t < m0->n_tensors; t++)
+            if (strstr(m0->tensors[t].name, "/threebody/W_value")) {
+                memset(m0->params + m0->tensors[t].offset, 0,
+                       m0->tensors[t].size * sizeof(double));
+                zeroed++;
+            }
+        assert_int_equal(zeroed, m0->hp.n_layers);
+        double r3 = arch->triplet_cutoff(&m->hp);
+        mlpot_calculator *c = NULL, *c0 = NULL;
+        TS_OK(mlpot_calculator_create(&c, m));
+        TS_OK(mlpot_calculator_create(&c0, m0));
+        const int numbers[3] = {14, 8, 14};
+        const double deltas[] = {8e-2, 4e-2, 2e-2, 1e-2, 0.0, -1e-3};
+        double diff[6], fdiff[6];
+        for (int k = 0; k < 6; k++) {
+            double r = r3 - deltas[k], angle = 0.35;
+            double pos[9] = {0, 0, 0, 1.6, 0, 0, -r * cos(angle), r * sin(angle), 0.0};
+            mlpot_structure *s = NULL;
+            TS_OK(mlpot_structure_create(&s, 3, numbers, pos, NULL, NULL));
+            evaluation e = evaluate(c, s), e0 = evaluate(c0, s);
+            diff[k] = e.energy - e0.energy;
+            fdiff[k] = 0;
+            for (int x = 0; x < 9; x++)
+                fdiff[k] = fmax(fdiff[k], fabs(e.forces[x] - e0.forces[x]));
+            print_message("%s r_3 - %.0e: E - E_no3 = %.3e eV, max |F - F_no3| = %.3e eV/Å\n",
+                          arch->name, deltas[k], diff[k], fdiff[k]);
+            release(&e);
+            release(&e0);
+            mlpot_structure_free(s);
+        }
+        assert_true(fabs(diff[0]) > 1e-10); /* the three-body terms are there */
+        for (int k = 1; k < 4; k++) {
+            double ratio = diff[k - 1] / diff[k];
+            print_message("%s: ratio for delta %.0e -> %.0e: %.3f\n", arch->name, deltas[k - 1],
+                          deltas[k], ratio);
+            assert_true(fabs(ratio - 8.0) < 0.8);
+        }
+        /* continuous through r_3: both differences vanish there and stay 0 beyond */
+        assert_true(fabs(diff[4]) < 1e-14 && fdiff[4] < 1e-12);
+        assert_true(diff[5] == 0.0 && fdiff[5] == 0.0);
+        assert_true(fdiff[3] < fdiff[2] && fdiff[2] < fdiff[1]);
+        mlpot_calculator_free(c);
+        mlpot_calculator_free(c0);
+        mlpot_model_free(m);
+        mlpot_model_free(m0);
+    }
+}
+
 static void test_threads_bit_identical(void **state) {
     (void)state;
     char path[4096];
@@ -320,6 +383,7 @@ int main(void) {
         cmocka_unit_test(test_translation_rotation_permutation),
         cmocka_unit_test(test_supercell_energy_is_extensive),
         cmocka_unit_test(test_dimer_through_cutoff),
+        cmocka_unit_test(test_triplet_through_r3),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_workspace_reuse),
         cmocka_unit_test(test_unknown_species),

@@ -37,7 +37,9 @@ typedef struct {
 /* Sizes an architecture's workspace depends on. */
 typedef struct {
     size_t n_atoms, n_edges;
-    int max_degree; /* largest row of the graph */
+    int max_degree;          /* largest row of the graph */
+    size_t n_short;          /* short edges of the triplet list (0 without triplets) */
+    size_t n_triplets;
 } arch_sizes;
 
 typedef struct model_arch_ops {
@@ -56,13 +58,15 @@ typedef struct model_arch_ops {
     /* Doubles of each workspace array (unused entries 0) and of the per-thread scratch. */
     void (*workspace)(const model_hparams *hp, const arch_sizes *sz,
                       size_t buffer_doubles[ARCH_MAX_BUFFERS], size_t *scratch_doubles);
-    int needs_triplets;
+    /* The three-body cutoff r_3 of an architecture that needs triplets (model.md §8), which
+     * the calculator then builds into ctx->triplets; NULL: no triplets. */
+    double (*triplet_cutoff)(const model_hparams *hp);
     /* Message passing: ctx->h[0] holds the embeddings; fills ctx->h[1..L] (and what the
      * reverse sweep keeps in the workspace). */
-    void (*forward)(eval_context *ctx);
+    mlpot_status (*forward)(eval_context *ctx);
     /* Given ctx->dh = dE/dh_L, leaves dE/dh_0 in ctx->dh and adds dE/dd_e to
      * ctx->edge_adjoint (and dE/dtheta to the gradient views when ctx->with_grad). */
-    void (*backward)(eval_context *ctx);
+    mlpot_status (*backward)(eval_context *ctx);
 } model_arch_ops;
 
 /* The registry (arch_registry.c): the architectures this mlpot knows, in a fixed order; the

@@ -8,8 +8,9 @@
 
 extern const model_arch_ops cgcnn_arch;
 extern const model_arch_ops megnet_arch;
+extern const model_arch_ops m3gnet_arch;
 
-static const model_arch_ops *const registry[] = {&cgcnn_arch, &megnet_arch};
+static const model_arch_ops *const registry[] = {&cgcnn_arch, &megnet_arch, &m3gnet_arch};
 
 int arch_count(void) {
     return (int)(sizeof registry / sizeof registry[0]);

@@ -61,6 +61,7 @@ void mlpot_calculator_free(mlpot_calculator *c) {
     if (!c)
         return;
     mlpot_graph_free(c->graph);
+    triplet_list_free(&c->triplets);
     free(c->species);
     free(c->h);
     free(c->dh);
@@ -99,7 +100,11 @@ static mlpot_status workspace_reserve(mlpot_calculator *c) {
             return st;
         c->cap_edge = e;
     }
-    arch_sizes sz = {N, E, ctx->max_degree};
+    arch_sizes sz = {N, E, ctx->max_degree, 0, 0};
+    if (ctx->triplets) {
+        sz.n_short = (size_t)ctx->triplets->n_short;
+        sz.n_triplets = (size_t)ctx->triplets->n_triplets;
+    }
     size_t need[ARCH_MAX_BUFFERS] = {0}, per_thread = 0;
     hp->arch->workspace(hp, &sz, need, &per_thread);
     for (int k = 0; k < ARCH_MAX_BUFFERS; k++) {
@@ -162,6 +167,12 @@ static mlpot_status calculator_forward(mlpot_calculator *c, const mlpot_structur
     ctx->hp = hp;
     ctx->params = m->arch_views;
     ctx->graph = g;
+    ctx->triplets = NULL;
+    if (hp->arch->triplet_cutoff) {
+        if ((st = triplet_list_build(&c->triplets, g, hp->arch->triplet_cutoff(hp))))
+            return st;
+        ctx->triplets = &c->triplets;
+    }
     ctx->n_atoms = s->n_atoms;
     ctx->n_edges = g->n_edges;
     ctx->max_degree = 0;
@@ -178,7 +189,8 @@ static mlpot_status calculator_forward(mlpot_calculator *c, const mlpot_structur
     for (int i = 0; i < N; i++) /* h_0 = embedding[s_i] */
         memcpy(c->h + (size_t)i * F, m->v.embedding + (size_t)c->species[i] * F,
                (size_t)F * sizeof *c->h);
-    hp->arch->forward(ctx);
+    if ((st = hp->arch->forward(ctx)))
+        return st;
     readout_forward(ctx, c->readout_t, c->energies);
     double energy = 0;
     for (int i = 0; i < N; i++)
@@ -189,12 +201,12 @@ static mlpot_status calculator_forward(mlpot_calculator *c, const mlpot_structur
 
 /* The reverse sweep: dE/dh_L from the readout, then the architecture's layers, leaving dE/dh_0
  * in ctx->dh and dE/dd_e in ctx->edge_adjoint. */
-static void calculator_backward(mlpot_calculator *c, const int *contributing,
-                                model_views *grad) {
+static mlpot_status calculator_backward(mlpot_calculator *c, const int *contributing,
+                                        model_views *grad) {
     eval_context *ctx = &c->ctx;
     readout_backward(ctx, c->readout_t, contributing, grad);
     memset(c->edge_adjoint, 0, 3 * (size_t)ctx->n_edges * sizeof *c->edge_adjoint);
-    c->model->hp.arch->backward(ctx);
+    return c->model->hp.arch->backward(ctx);
 }
 
 mlpot_status calculator_energy_gradient(mlpot_calculator *c, const mlpot_structure *s,
@@ -204,8 +216,8 @@ mlpot_status calculator_energy_gradient(mlpot_calculator *c, const mlpot_structu
     mlpot_status st = calculator_forward(c, s, 1, energy);
     if (st == MLPOT_OK) {
         int N = c->ctx.n_atoms, F = m->hp.n_features;
-        calculator_backward(c, NULL, &c->grad);
-        for (int i = 0; i < N; i++) /* h_0 = embedding[s_i] */
+        st = calculator_backward(c, NULL, &c->grad);
+        for (int i = 0; !st && i < N; i++) /* h_0 = embedding[s_i] */
             for (int f = 0; f < F; f++)
                 c->grad.embedding[(size_t)c->species[i] * F + f] += c->dh[(size_t)i * F + f];
     }
@@ -243,7 +255,8 @@ static mlpot_status calculator_evaluate(mlpot_calculator *c, const mlpot_structu
     if (!r->forces && !virials && !(r->stress && periodic3))
         return MLPOT_OK;
 
-    calculator_backward(c, contributing, NULL);
+    if ((st = calculator_backward(c, contributing, NULL)))
+        return st;
 
     /* model.md §6: F_k = sum over row k of (g_e - g_rev(e)), the edges k <- j and j <- k;
      * per-atom virial W_k[x][y] = sum over row k of d_e,x g_e,y (§8 orientation). */

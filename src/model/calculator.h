@@ -15,6 +15,7 @@
 struct mlpot_calculator {
     const mlpot_model *model;
     mlpot_graph *graph;
+    triplet_list triplets; /* when the architecture needs them */
     int n_threads;     /* scratch blocks allocated */
     int *species;      /* [N] */
     double *h;         /* [L+1][N][F] */

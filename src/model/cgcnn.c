@@ -133,7 +133,7 @@ static void node_terms(const eval_context *ctx, const cgcnn_layer *p, const doub
     }
 }
 
-static void cgcnn_forward(eval_context *ctx) {
+static mlpot_status cgcnn_forward(eval_context *ctx) {
     const model_hparams *hp = ctx->hp;
     const cgcnn_params *params = ctx->params;
     const mlpot_graph *g = ctx->graph;
@@ -163,9 +163,10 @@ static void cgcnn_forward(eval_context *ctx) {
             softplus_forward(h_out + (size_t)i * F, pre + (size_t)i * F, F);
         }
     }
+    return MLPOT_OK;
 }
 
-static void cgcnn_backward(eval_context *ctx) {
+static mlpot_status cgcnn_backward(eval_context *ctx) {
     const model_hparams *hp = ctx->hp;
     const cgcnn_params *params = ctx->params;
     const mlpot_graph *g = ctx->graph;
@@ -262,6 +263,7 @@ static void cgcnn_backward(eval_context *ctx) {
     for (int i = 0; i < N; i++)
         for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++)
             eval_add_radial_adjoint(ctx, e, dEdr[e]);
+    return MLPOT_OK;
 }
 
 const model_arch_ops cgcnn_arch = {
@@ -274,7 +276,7 @@ const model_arch_ops cgcnn_arch = {
     .layout = cgcnn_layout,
     .views_size = sizeof(cgcnn_params),
     .workspace = cgcnn_workspace,
-    .needs_triplets = 0,
+    .triplet_cutoff = NULL,
     .forward = cgcnn_forward,
     .backward = cgcnn_backward,
 };

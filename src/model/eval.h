@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "graph/neighbor_graph.h"
+#include "graph/triplets.h"
 #include "model/model.h"
 
 struct eval_context {
@@ -16,6 +17,7 @@ struct eval_context {
     const model_hparams *hp;
     const void *params;  /* the architecture's views into the parameters */
     const mlpot_graph *graph;
+    const triplet_list *triplets; /* built when the architecture has a triplet_cutoff */
     int n_atoms;
     int64_t n_edges;
     int max_degree;      /* largest row of the graph */

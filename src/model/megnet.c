@@ -24,7 +24,7 @@ static mlpot_status megnet_layout(const model_hparams *hp, tensor_table *t) {
     return st;
 }
 
-static void megnet_forward(eval_context *ctx) {
+static mlpot_status megnet_forward(eval_context *ctx) {
     const model_hparams *hp = ctx->hp;
     const megnet_params *v = ctx->params;
     size_t N = (size_t)ctx->n_atoms, F = (size_t)hp->n_features, E = (size_t)ctx->n_edges;
@@ -36,9 +36,10 @@ static void megnet_forward(eval_context *ctx) {
                              ctx->h + (size_t)(l + 1) * N * F, edge_a + (size_t)l * E * Ed,
                              edge_a + (size_t)(l + 1) * E * Ed,
                              ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed);
+    return MLPOT_OK;
 }
 
-static void megnet_backward(eval_context *ctx) {
+static mlpot_status megnet_backward(eval_context *ctx) {
     const model_hparams *hp = ctx->hp;
     const megnet_params *v = ctx->params;
     megnet_params *grad = ctx->grad;
@@ -63,6 +64,7 @@ static void megnet_backward(eval_context *ctx) {
     megnet_encoder_backward(ctx, v->edge_encoder_W, v->edge_encoder_b,
                             grad ? grad->edge_encoder_W : NULL, grad ? grad->edge_encoder_b : NULL,
                             da_next, dEdr);
+    return MLPOT_OK;
 }
 
 const model_arch_ops megnet_arch = {
@@ -75,7 +77,7 @@ const model_arch_ops megnet_arch = {
     .layout = megnet_layout,
     .views_size = sizeof(megnet_params),
     .workspace = megnet_workspace,
-    .needs_triplets = 0,
+    .triplet_cutoff = NULL,
     .forward = megnet_forward,
     .backward = megnet_backward,
 };

@@ -509,13 +509,6 @@ static mlpot_status read_format_and_version(const model_reader *r, int *version_
     return MLPOT_OK;
 }
 
-/* Architectures of later model-file versions than this mlpot reads (model.md §9), so that
- * their files get a message naming the version they need. */
-static const struct {
-    const char *name;
-    int version;
-} later_architectures[] = {{"m3gnet", 2}};
-
 static mlpot_status read_architecture(const model_reader *r, int version,
                                       const model_arch_ops **arch) {
     char *name = NULL;
@@ -528,20 +521,11 @@ static mlpot_status read_architecture(const model_reader *r, int version,
                        "%s: architecture \"%s\" needs model file version %d, the file says %d",
                        r->path, name, (*arch)->file_version, version);
     } else if (!*arch) {
-        for (size_t k = 0; k < sizeof later_architectures / sizeof later_architectures[0]; k++)
-            if (!strcmp(name, later_architectures[k].name))
-                st = error_set(MLPOT_ERR_UNSUPPORTED,
-                               "%s: architecture \"%s\" needs model file version %d (this mlpot "
-                               "reads version %d)",
-                               r->path, name, later_architectures[k].version,
-                               arch_max_file_version());
-        if (!st) {
-            char known[256];
-            arch_list_names(known, sizeof known, "\" or \"");
-            st = error_set(MLPOT_ERR_PARSE,
-                           "%s: attribute 'architecture': expected \"%s\", found \"%s\"",
-                           r->path, known, name);
-        }
+        char known[256];
+        arch_list_names(known, sizeof known, "\" or \"");
+        st = error_set(MLPOT_ERR_PARSE,
+                       "%s: attribute 'architecture': expected \"%s\", found \"%s\"", r->path,
+                       known, name);
     }
     free(name);
     return st;

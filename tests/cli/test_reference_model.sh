@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_reference_model.sh — `mlpot predict` against the independent Python reference
 # (tests/reference/mlpot_reference.py: numpy energies per model.md, complex-step forces and
-# stress). Two random models (cgcnn, megnet; biases and species energies non-zero) from
+# stress). Three random models (cgcnn, megnet, m3gnet; biases and species energies non-zero) from
 # `mlpot model init`, seven structures (diamond Si, rattled Si, rattled and sheared alpha quartz,
 # a random triclinic SiO2 cell, a 2-atom cell shorter than r_c, a T T F slab, a molecule).
 # Energy to 1e-9 relative (+1e-12 eV); per-atom energies, forces and stress to 1e-9 of the
@@ -50,6 +50,15 @@ if "$MLPOT" model init --arch megnet --edge-features 5 --megnet-hidden 6 "${COMM
     MODELS+=(megnet)
 else
     bad "mlpot model init --arch megnet: $(head -c 400 "$TMP/init.err")"
+fi
+# r_3 = 3.5 Å: the 2.7 Å cell below has triplets of two images of the same atom (j = k)
+if "$MLPOT" model init --arch m3gnet --edge-features 5 --megnet-hidden 6 --threebody-cutoff 3.5 \
+    --threebody-basis 3 --threebody-lmax 3 --avg-threebody-neighbors 4.5 "${COMMON[@]}" \
+    -o "$TMP/ref_m3gnet.h5" >"$TMP/init.out" 2>"$TMP/init.err"; then
+    ok
+    MODELS+=(m3gnet)
+else
+    bad "mlpot model init --arch m3gnet: $(head -c 400 "$TMP/init.err")"
 fi
 
 # --- 2. structures (ASE, fixed seeds) ---

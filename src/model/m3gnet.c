@@ -1,0 +1,207 @@
+/* m3gnet.c — the "m3gnet" architecture of model.md §8 (model files version 2): the MEGNet edge
+ * encoder, then L blocks, each a three-body edge update (threebody.c, over the triplet list the
+ * calculator builds with r_3) in front of a MEGNet block (megnet_block.c). Edge features
+ * entering each block are stored as for megnet; the edge features after the three-body update
+ * and the three-body sums are recomputed block by block in the reverse sweep (one block's worth
+ * of memory instead of L). */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "model/megnet_block.h"
+#include "model/threebody.h"
+
+enum { HP_CUTOFF3 = MEGNET_HP_HIDDEN + 1, HP_N_BASIS3, HP_LMAX, HP_AVG3 };
+
+static const arch_hparam m3gnet_hparams[] = {
+    MEGNET_BLOCK_HPARAMS,
+    {"threebody_cutoff", "threebody-cutoff", "R3", "three-body cutoff r_3 in Å (<= r_c)",
+     ARCH_HPARAM_REAL, 4.0, 3.0, 1e-3, 100},
+    {"n_threebody_basis", "threebody-basis", "N", "radial functions of the three-body basis",
+     ARCH_HPARAM_INT, 4, 3, 2, THREEBODY_MAX_Q},
+    {"threebody_lmax", "threebody-lmax", "LMAX", "highest Legendre degree of the three-body basis",
+     ARCH_HPARAM_INT, 3, 2, 0, THREEBODY_MAX_LMAX},
+    {"avg_threebody_neighbors", "avg-threebody-neighbors", "N3",
+     "normalisation n_3 of three-body sums (training sets it)", ARCH_HPARAM_REAL, 16, 2.5, 1e-6,
+     1e6},
+};
+
+typedef struct {
+    double *W_alpha, *b_alpha, *W_value, *W_gate; /* [F,Q] [Q] [Q,E] [Q,E] */
+} m3gnet_threebody;
+
+/* Named views of the parameters (or gradients), bound by the tensor table's slots. */
+typedef struct {
+    double *edge_encoder_W; /* [K,E] */
+    double *edge_encoder_b; /* [E] */
+    megnet_layer layer[MODEL_MAX_LAYERS];
+    m3gnet_threebody threebody[MODEL_MAX_LAYERS];
+} m3gnet_params;
+
+/* workspace arrays after the shared ones */
+enum {
+    BUF_A_MID = MEGNET_N_BUFFERS, /* [E][E_dim] edge features after the three-body update */
+    BUF_S,                        /* [n_short][Q] three-body sums of the current block */
+    BUF_WORK                      /* threebody_workspace_size(..., for_backward = 1) */
+};
+
+static threebody_hparams threebody_sizes(const model_hparams *hp) {
+    return (threebody_hparams){.n_features = hp->n_features,
+                               .n_edge_features = arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES),
+                               .n_radial = arch_hparam_int(hp, HP_N_BASIS3),
+                               .lmax = arch_hparam_int(hp, HP_LMAX),
+                               .envelope_p = hp->envelope_p,
+                               .cutoff = arch_hparam_real(hp, HP_CUTOFF3),
+                               .avg_neighbors = arch_hparam_real(hp, HP_AVG3)};
+}
+
+static threebody_params threebody_weights(const m3gnet_threebody *v) {
+    return (threebody_params){v->W_alpha, v->b_alpha, v->W_value, v->W_gate};
+}
+
+static double m3gnet_triplet_cutoff(const model_hparams *hp) {
+    return arch_hparam_real(hp, HP_CUTOFF3);
+}
+
+static mlpot_status m3gnet_validate(const model_hparams *hp, const char *where) {
+    double r3 = arch_hparam_real(hp, HP_CUTOFF3);
+    if (!(r3 <= hp->cutoff))
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "%s: threebody_cutoff = %g, expected 0 < r_3 <= cutoff = %g", where, r3,
+                         hp->cutoff);
+    threebody_hparams thp = threebody_sizes(hp);
+    if (threebody_check(&thp))
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: %s", where, mlpot_last_error());
+    return MLPOT_OK;
+}
+
+static mlpot_status m3gnet_layout(const model_hparams *hp, tensor_table *t) {
+    static const char *names[] = {"W_alpha", "b_alpha", "W_value", "W_gate"};
+    static const size_t slots[] = {offsetof(m3gnet_threebody, W_alpha),
+                                   offsetof(m3gnet_threebody, b_alpha),
+                                   offsetof(m3gnet_threebody, W_value),
+                                   offsetof(m3gnet_threebody, W_gate)};
+    threebody_hparams thp = threebody_sizes(hp);
+    int F = hp->n_features, E = thp.n_edge_features, Q = threebody_q(&thp);
+    int rows[] = {F, Q, Q, Q}, cols[] = {Q, 0, E, E};
+    mlpot_status st = megnet_encoder_layout(hp, t, offsetof(m3gnet_params, edge_encoder_W),
+                                            offsetof(m3gnet_params, edge_encoder_b));
+    char name[MODEL_TENSOR_NAME];
+    for (int l = 0; !st && l < hp->n_layers; l++) {
+        size_t base = offsetof(m3gnet_params, threebody) + (size_t)l * sizeof(m3gnet_threebody);
+        for (int k = 0; !st && k < 4; k++) {
+            snprintf(name, sizeof name, "/layers/%d/threebody/%s", l, names[k]);
+            st = tensor_table_add(t, name, rows[k], cols[k], base + slots[k]);
+        }
+        if (!st)
+            st = megnet_block_layout(hp, t, l,
+                                     offsetof(m3gnet_params, layer) +
+                                         (size_t)l * sizeof(megnet_layer));
+    }
+    return st;
+}
+
+static void m3gnet_workspace(const model_hparams *hp, const arch_sizes *sz,
+                             size_t buffer[ARCH_MAX_BUFFERS], size_t *scratch) {
+    megnet_workspace(hp, sz, buffer, scratch);
+    threebody_hparams thp = threebody_sizes(hp);
+    size_t Q = (size_t)threebody_q(&thp), E = sz->n_edges ? sz->n_edges : 1;
+    size_t N = sz->n_atoms ? sz->n_atoms : 1, n_short = sz->n_short ? sz->n_short : 1;
+    buffer[BUF_A_MID] = E * (size_t)thp.n_edge_features;
+    buffer[BUF_S] = n_short * Q;
+    buffer[BUF_WORK] = (N + 2 * n_short) * Q; /* threebody_workspace_size(.., 1) */
+}
+
+/* a_mid = a_in + the three-body update of block l (model.md §8; the sums S kept in BUF_S). */
+static mlpot_status threebody_block_forward(const eval_context *ctx, int l, const double *a_in) {
+    const model_hparams *hp = ctx->hp;
+    const m3gnet_params *v = ctx->params;
+    threebody_hparams thp = threebody_sizes(hp);
+    threebody_params w = threebody_weights(&v->threebody[l]);
+    const double *h = ctx->h + (size_t)l * ctx->n_atoms * hp->n_features;
+    return threebody_forward(ctx->buffer[BUF_A_MID], ctx->buffer[BUF_S], a_in, &thp, &w,
+                             ctx->graph, ctx->triplets, h, ctx->buffer[BUF_WORK],
+                             threebody_workspace_size(&thp, ctx->triplets, 1), ctx->parallel);
+}
+
+static mlpot_status m3gnet_forward(eval_context *ctx) {
+    const model_hparams *hp = ctx->hp;
+    const m3gnet_params *v = ctx->params;
+    size_t N = (size_t)ctx->n_atoms, F = (size_t)hp->n_features, E = (size_t)ctx->n_edges;
+    size_t Ed = (size_t)arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
+    double *edge_a = ctx->buffer[MEGNET_BUF_EDGE_A];
+    megnet_encoder_forward(ctx, v->edge_encoder_W, v->edge_encoder_b, edge_a);
+    for (int l = 0; l < hp->n_layers; l++) {
+        mlpot_status st = threebody_block_forward(ctx, l, edge_a + (size_t)l * E * Ed);
+        if (st)
+            return st;
+        megnet_block_forward(ctx, &v->layer[l], ctx->h + (size_t)l * N * F,
+                             ctx->h + (size_t)(l + 1) * N * F, ctx->buffer[BUF_A_MID],
+                             edge_a + (size_t)(l + 1) * E * Ed,
+                             ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed);
+    }
+    return MLPOT_OK;
+}
+
+static mlpot_status m3gnet_backward(eval_context *ctx) {
+    const model_hparams *hp = ctx->hp;
+    const m3gnet_params *v = ctx->params;
+    m3gnet_params *grad = ctx->grad;
+    size_t N = (size_t)ctx->n_atoms, F = (size_t)hp->n_features, E = (size_t)ctx->n_edges;
+    size_t Ed = (size_t)arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
+    threebody_hparams thp = threebody_sizes(hp);
+    const double *edge_a = ctx->buffer[MEGNET_BUF_EDGE_A];
+    double *dEdr = ctx->buffer[MEGNET_BUF_DEDR];
+    double *da_next = ctx->buffer[MEGNET_BUF_D_EDGE_A]; /* adjoint of the block's output a */
+    double *da_cur = da_next + E * Ed;                  /* ... and of its input */
+    memset(da_next, 0, E * Ed * sizeof *da_next); /* the readout does not see edge features */
+    memset(dEdr, 0, E * sizeof *dEdr);
+    for (int l = hp->n_layers - 1; l >= 0; l--) {
+        const double *a_in = edge_a + (size_t)l * E * Ed, *h_in = ctx->h + (size_t)l * N * F;
+        mlpot_status st = threebody_block_forward(ctx, l, a_in); /* a_mid and S again */
+        if (st)
+            return st;
+        megnet_block_backward(ctx, &v->layer[l], grad ? &grad->layer[l] : NULL, h_in,
+                              ctx->buffer[BUF_A_MID], edge_a + (size_t)(l + 1) * E * Ed,
+                              ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed, da_next, da_cur,
+                              dEdr);
+        /* the update is additive: dE/da_in = dE/da_mid (da_cur); add the gates' dE/dh and the
+         * edge-vector adjoints of the three-body terms */
+        threebody_params w = threebody_weights(&v->threebody[l]);
+        threebody_grads gw;
+        if (grad) {
+            m3gnet_threebody *gt = &grad->threebody[l];
+            gw = (threebody_grads){gt->W_alpha, gt->b_alpha, gt->W_value, gt->W_gate};
+        }
+        if ((st = threebody_backward(ctx->dh, ctx->edge_adjoint, grad ? &gw : NULL, da_cur,
+                                     ctx->buffer[BUF_S], &thp, &w, ctx->graph, ctx->triplets,
+                                     h_in, ctx->buffer[BUF_WORK],
+                                     threebody_workspace_size(&thp, ctx->triplets, 1),
+                                     ctx->parallel)))
+            return st;
+        double *swap = da_next;
+        da_next = da_cur;
+        da_cur = swap;
+    }
+    megnet_encoder_backward(ctx, v->edge_encoder_W, v->edge_encoder_b,
+                            grad ? grad->edge_encoder_W : NULL, grad ? grad->edge_encoder_b : NULL,
+                            da_next, dEdr);
+    return MLPOT_OK;
+}
+
+const model_arch_ops m3gnet_arch = {
+    .name = "m3gnet",
+    .file_version = 2,
+    .summary = "three-body edge updates in front of MEGNet blocks (model.md §8)",
+    .hparams = m3gnet_hparams,
+    .n_hparams = (int)(sizeof m3gnet_hparams / sizeof m3gnet_hparams[0]),
+    .validate = m3gnet_validate,
+    .layout = m3gnet_layout,
+    .views_size = sizeof(m3gnet_params),
+    .workspace = m3gnet_workspace,
+    .triplet_cutoff = m3gnet_triplet_cutoff,
+    .forward = m3gnet_forward,
+    .backward = m3gnet_backward,
+};
