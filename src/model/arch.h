@@ -61,6 +61,9 @@ typedef struct model_arch_ops {
     /* The three-body cutoff r_3 of an architecture that needs triplets (model.md §8), which
      * the calculator then builds into ctx->triplets; NULL: no triplets. */
     double (*triplet_cutoff)(const model_hparams *hp);
+    /* Sets the architecture's data-dependent normalisers from training frames, as training
+     * sets avg_neighbors (may be NULL). */
+    mlpot_status (*fit_to_frames)(model_hparams *hp, mlpot_structure *const *frames, int n);
     /* Message passing: ctx->h[0] holds the embeddings; fills ctx->h[1..L] (and what the
      * reverse sweep keeps in the workspace). */
     mlpot_status (*forward)(eval_context *ctx);

@@ -65,6 +65,27 @@ static double m3gnet_triplet_cutoff(const model_hparams *hp) {
     return arch_hparam_real(hp, HP_CUTOFF3);
 }
 
+/* n_3 = the mean number of partners b of a short edge a (model.md §8) over the frames, the
+ * three-body analogue of avg_neighbors. */
+static mlpot_status m3gnet_fit_to_frames(model_hparams *hp, mlpot_structure *const *frames,
+                                         int n) {
+    mlpot_graph *g = NULL;
+    triplet_list t = {0};
+    mlpot_status st = mlpot_graph_create(&g);
+    double triplets = 0, short_edges = 0;
+    for (int f = 0; f < n && !st; f++)
+        if (!(st = mlpot_graph_build(g, frames[f], hp->cutoff)) &&
+            !(st = triplet_list_build(&t, g, arch_hparam_real(hp, HP_CUTOFF3)))) {
+            triplets += (double)t.n_triplets;
+            short_edges += (double)t.n_short;
+        }
+    mlpot_graph_free(g);
+    triplet_list_free(&t);
+    if (!st && triplets > 0)
+        hp->arch_value[HP_AVG3] = triplets / short_edges;
+    return st;
+}
+
 static mlpot_status m3gnet_validate(const model_hparams *hp, const char *where) {
     double r3 = arch_hparam_real(hp, HP_CUTOFF3);
     if (!(r3 <= hp->cutoff))
@@ -202,6 +223,7 @@ const model_arch_ops m3gnet_arch = {
     .views_size = sizeof(m3gnet_params),
     .workspace = m3gnet_workspace,
     .triplet_cutoff = m3gnet_triplet_cutoff,
+    .fit_to_frames = m3gnet_fit_to_frames,
     .forward = m3gnet_forward,
     .backward = m3gnet_backward,
 };

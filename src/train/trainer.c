@@ -249,6 +249,8 @@ static mlpot_status data_statistics(trainer *t, model_hparams *hp, double *speci
     }
     mlpot_graph_free(g);
     hp->avg_neighbors = atoms > 0 && edges > 0 ? edges / atoms : 1.0;
+    if (!st && hp->arch->fit_to_frames)
+        st = hp->arch->fit_to_frames(hp, t->train, t->n_train);
     free(ata);
     free(atb);
     free(count);

@@ -116,6 +116,26 @@ run "$MLPOT" train --config "$TMP/settings.json" --epochs 2 -o "$TMP/c.h5"
 expect_rc 0 "train --config"
 expect_in out "epochs 2," "an option overrides the config file"
 expect_in out "(plateau)" "the config file's schedule is used"
+# an m3gnet config with its own settings (from the architecture's table); training sets n_3
+# to the data's mean number of three-body partners: 32-atom rattled Si at r_3 = 3 Å has
+# 4 neighbours per atom within 3 Å, so 3 partners per short edge
+cat >"$TMP/m3gnet.json" <<JSON
+{
+  "train": "$TMP/data.h5", "arch": "m3gnet", "edge-features": 4, "megnet-hidden": 5,
+  "threebody-cutoff": 3, "threebody-basis": 3, "threebody-lmax": 2,
+  "valid-fraction": 0.25, "cutoff": 4, "features": 6, "layers": 1, "basis": 6,
+  "readout-hidden": 6, "epochs": 2, "seed": 1
+}
+JSON
+run "$MLPOT" train --config "$TMP/m3gnet.json" -o "$TMP/m3.h5"
+expect_rc 0 "train m3gnet from a config"
+expect_in out "arch m3gnet" "m3gnet settings printed"
+expect_in out "R3 3" "m3gnet's own settings printed"
+run "$MLPOT" model info "$TMP/m3.h5"
+expect_in out "avg_threebody_neighbors 3" "training sets n_3 from the data"
+run "$MLPOT" train --config "$TMP/m3gnet.json" --arch megnet -o "$TMP/m3x.h5"
+expect_rc 2 "a three-body option for megnet"
+expect_in err "--threebody-cutoff does not apply to architecture megnet" "its message"
 echo '{"train": "x.h5", "bogus": 1}' >"$TMP/bad.json"
 run "$MLPOT" train --config "$TMP/bad.json" -o "$TMP/d.h5"
 expect_rc 2 "unknown config setting"
