@@ -252,7 +252,7 @@ static void test_subset_forces_match_finite_differences(void **state) {
                 e[q] = subset_energy(c, n, z, pos, contributing);
             }
             pos[k] = x0;
-            double fd = -(-e[3] + 8 * e[2] - 8 * e[1] + e[0]) / (12 * h);
+            double fd = -ts_five_point(e[0], e[1], e[2], e[3], h);
             worst = fmax(worst, fabs(fd - f[k]));
             if (!contributing[k / 3])
                 ghost_force = fmax(ghost_force, fabs(f[k]));

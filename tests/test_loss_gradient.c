@@ -85,7 +85,7 @@ static void check(const char *arch) {
         m->params[k] = p0 - h;
         double lm = batch_loss(c, ws, &b, NULL);
         m->params[k] = p0;
-        double fd = (lp - lm) / (2 * h), err = fabs(fd - grad[k]);
+        double fd = ts_central(lm, lp, h), err = fabs(fd - grad[k]);
         worst_abs = fmax(worst_abs, err / scale);
         if (fabs(fd) > 1e-3 * scale)
             worst_rel = fmax(worst_rel, err / fabs(fd));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "test_support.h"
+#include "core/units.h"
 
 #include "core/mat3.h"
 #include "io/structure.h"
@@ -555,7 +556,7 @@ static void test_fire_cell(void **state) {
         relax_options o = relax_default_options();
         o.relax_cell = 1;
         o.fmax = 1e-4;
-        o.pressure = with_pressure ? 2.0 / MD_EV_PER_A3_IN_GPA : 0.0;
+        o.pressure = with_pressure ? 2.0 / EV_PER_A3_IN_GPA : 0.0;
         relax_result r;
         TS_OK(relax_run(s, &pot, &o, NULL, NULL, &r));
         assert_true(r.converged);

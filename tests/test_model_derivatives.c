@@ -43,10 +43,6 @@ static void evaluate(mlpot_calculator *c, const mlpot_structure *s, evaluation *
     free(energies);
 }
 
-/* Five-point stencil: f'(0) = (-f(2h) + 8 f(h) - 8 f(-h) + f(-2h)) / 12h */
-static double five_point(double fm2, double fm1, double fp1, double fp2, double h) {
-    return (-fp2 + 8 * fp1 - 8 * fm1 + fm2) / (12 * h);
-}
 
 static double check_forces_fd(mlpot_calculator *c, const mlpot_structure *s) {
     int n = mlpot_structure_n_atoms(s);
@@ -67,7 +63,7 @@ static double check_forces_fd(mlpot_calculator *c, const mlpot_structure *s) {
             e[m] = energy_of(c, n, z, pos, cell, pbc);
         }
         pos[k] = x0;
-        double fd = -five_point(e[0], e[1], e[2], e[3], h);
+        double fd = -ts_five_point(e[0], e[1], e[2], e[3], h);
         worst = fmax(worst, fabs(fd - ev.forces[k]));
         fsum[k % 3] += ev.forces[k];
     }
@@ -110,7 +106,7 @@ static double check_stress_fd(mlpot_calculator *c, const mlpot_structure *s) {
                                          pos0[3 * i + 1] * eps[3 + x] + pos0[3 * i + 2] * eps[6 + x];
                 e[m] = energy_of(c, n, z, pos, cell, mlpot_structure_pbc(s));
             }
-            double fd = five_point(e[0], e[1], e[2], e[3], h) / volume;
+            double fd = ts_five_point(e[0], e[1], e[2], e[3], h) / volume;
             worst = fmax(worst, fabs(fd - ev.stress[3 * a + b]));
             assert_true(fabs(ev.stress[3 * a + b] - ev.stress[3 * b + a]) <= 1e-10);
         }

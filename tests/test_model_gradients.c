@@ -43,7 +43,7 @@ static void check_gradient(const char *arch, int periodic) {
         m->params[k] = p0 - h;
         double em = energy(c, s);
         m->params[k] = p0;
-        double fd = (ep - em) / (2 * h);
+        double fd = ts_central(em, ep, h);
         double err = fabs(fd - grad[k]) / fmax(1.0, fabs(fd));
         worst = fmax(worst, err);
         n_checked++;

@@ -19,7 +19,7 @@ static double central(double (*f)(const double *, void *), double *x, int k, voi
     x[k] = x0 - h;
     double fm = f(x, ctx);
     x[k] = x0;
-    return (fp - fm) / (2 * h);
+    return ts_central(fm, fp, h);
 }
 
 /* L = sum(y * w) for y = dense(x) with fixed random w: dL/dy = w. */
@@ -97,7 +97,7 @@ static void check_elementwise(elementwise_fn fwd, elementwise_bwd bwd) {
         fwd(&yp, &xp, 1);
         fwd(&ym, &xm, 1);
         bwd(&dx, &one, &x, 1);
-        double fd = (yp - ym) / (2 * h);
+        double fd = ts_central(ym, yp, h);
         assert_true(fabs(fd - dx) <= 1e-8 * (1 + fabs(fd)));
     }
 }
@@ -144,7 +144,7 @@ static void test_gate(void **state) {
         for (int f = 0; f < F; f++)
             lm += m[f] * w[f];
         z[k] = z0;
-        double fd = (lp - lm) / (2 * h);
+        double fd = ts_central(lm, lp, h);
         assert_true(fabs(fd - dz[k]) <= 1e-8 * (1 + fabs(fd)));
     }
 }
@@ -169,7 +169,7 @@ static void test_gaussian_basis(void **state) {
         gaussian_basis_forward(gp, NULL, r + h, rc, K);
         gaussian_basis_forward(gm, NULL, r - h, rc, K);
         for (int k = 0; k < K; k++)
-            assert_true(fabs((gp[k] - gm[k]) / (2 * h) - dg[k]) <= 1e-7 * (1 + fabs(dg[k])));
+            assert_true(fabs(ts_central(gm[k], gp[k], h) - dg[k]) <= 1e-7 * (1 + fabs(dg[k])));
     }
     /* backward: d/dr of sum_k w_k g_k(r), against a central difference */
     double w[32], h = 1e-6, lp = 0, lm = 0;
@@ -182,7 +182,7 @@ static void test_gaussian_basis(void **state) {
         lm += w[k] * gm[k];
     }
     gaussian_basis_forward(g, dg, 2.3, rc, K);
-    double fd = (lp - lm) / (2 * h);
+    double fd = ts_central(lm, lp, h);
     assert_true(fabs(gaussian_basis_backward(w, dg, K) - fd) <= 1e-7 * (1 + fabs(fd)));
 }
 

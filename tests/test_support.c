@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test_support.h"
 
+#include "core/random.h"
+
 #include "model/model.h"
 
 #include <math.h>
@@ -14,20 +16,20 @@ void ts_rng_seed(ts_rng *rng, uint64_t seed) {
     rng->state = seed;
 }
 
-static uint64_t next_u64(ts_rng *rng) {
-    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+double ts_five_point(double fm2, double fm1, double fp1, double fp2, double h) {
+    return (-fp2 + 8 * fp1 - 8 * fm1 + fm2) / (12 * h);
+}
+
+double ts_central(double fm, double fp, double h) {
+    return (fp - fm) / (2 * h);
 }
 
 double ts_uniform(ts_rng *rng) {
-    return (double)(next_u64(rng) >> 11) * (1.0 / 9007199254740992.0);
+    return splitmix64_uniform(&rng->state);
 }
 
 double ts_normal(ts_rng *rng) {
-    double u = ts_uniform(rng), v = ts_uniform(rng);
-    return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * v);
+    return splitmix64_normal(&rng->state);
 }
 
 static void inverse3(const double m[9], double inv[9]) {

@@ -32,6 +32,11 @@ mlpot_structure *ts_random_structure(ts_rng *rng, int n, const int *species, int
  * ((a*nb + b)*nc + c)*n + k). */
 mlpot_structure *ts_supercell(const mlpot_structure *s, int na, int nb, int nc);
 
+/* Derivative at 0 from samples of f: the five-point stencil (-f(2h) + 8 f(h) - 8 f(-h) +
+ * f(-2h)) / 12h (model.md §7) and the plain central difference (f(h) - f(-h)) / 2h. */
+double ts_five_point(double fm2, double fm1, double fp1, double fp2, double h);
+double ts_central(double fm, double fp, double h);
+
 /* A small random model of a registered architecture (model/arch.h) for species `species`
  * (ascending; the architecture's own hyper-parameters at their small values), with random
  * weights AND random biases and species energies (so that every parameter is exercised):

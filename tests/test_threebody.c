@@ -214,9 +214,6 @@ static void free_adjoints(tb_adjoints *a) {
     free(a->grad);
 }
 
-static double five_point(double fm2, double fm1, double fp1, double fp2, double step) {
-    return (fm2 - 8 * fm1 + 8 * fp1 - fp2) / (12 * step);
-}
 
 /* dE/dx[k] by five points for every entry of an array the objective reads. */
 static double fd_entry(const tb_case *c, double *x, size_t k, double step) {
@@ -227,7 +224,7 @@ static double fd_entry(const tb_case *c, double *x, size_t k, double step) {
         f[m] = objective(c, c->s, c->h, c->a_in);
     }
     x[k] = x0;
-    return five_point(f[0], f[1], f[2], f[3], step);
+    return ts_five_point(f[0], f[1], f[2], f[3], step);
 }
 
 static double max_abs(const double *x, size_t n) {
@@ -367,7 +364,7 @@ static void check_case(tb_case *c, const char *label) {
             f[m] = objective(c, moved, c->h, c->a_in);
         }
         pos[k] = x0;
-        err = fmax(err, fabs(-five_point(f[0], f[1], f[2], f[3], 1e-3) - an.forces[k]));
+        err = fmax(err, fabs(-ts_five_point(f[0], f[1], f[2], f[3], 1e-3) - an.forces[k]));
     }
     print_message("%s: forces max error %.2e (max %.2e)\n", label, err,
                   max_abs(an.forces, (size_t)3 * n));
@@ -406,7 +403,7 @@ static void check_case(tb_case *c, const char *label) {
                     TS_OK(mlpot_structure_set_positions(moved, pos));
                     f[m] = objective(c, moved, c->h, c->a_in);
                 }
-                double fd = five_point(f[0], f[1], f[2], f[3], 1e-4) / vol;
+                double fd = ts_five_point(f[0], f[1], f[2], f[3], 1e-4) / vol;
                 err = fmax(err, fabs(fd - an.stress[3 * x + y]));
             }
         double asym = 0;
@@ -454,7 +451,7 @@ static void test_legendre(void **state) {
         legendre_forward(Pp2, NULL, x + 2 * hstep, 5);
         legendre_forward(Pm2, NULL, x - 2 * hstep, 5);
         for (int l = 0; l <= 5; l++) /* degree <= 5: five points are exact up to round-off */
-            assert_close(dP[l], five_point(Pm2[l], Pm[l], Pp[l], Pp2[l], hstep), 1e-9);
+            assert_close(dP[l], ts_five_point(Pm2[l], Pm[l], Pp[l], Pp2[l], hstep), 1e-9);
     }
     double P0[1], dP0[1];
     legendre_forward(P0, dP0, 0.3, 0);

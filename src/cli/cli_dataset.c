@@ -12,12 +12,13 @@
 #include <unistd.h>
 
 #include "cli/cli_common.h"
+#include "core/random.h"
+#include "core/units.h"
 #include "core/elements.h"
 #include "io/line_reader.h"
 #include "io/structure.h"
 #include "train/dataset.h"
 
-#define EV_PER_A3_IN_GPA 160.21766208
 #define MAX_SPLIT_PARTS 16
 #define INFO_TEXT_MAX_CONFIG_TYPES 30
 
@@ -582,20 +583,10 @@ static int dataset_info(int argc, char **argv) {
  * split
  * =========================================================================================== */
 
-typedef struct {
-    uint64_t state;
-} splitmix64;
-
-static uint64_t splitmix64_next(splitmix64 *rng) {
-    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* Uniform in [0, n) without modulo bias: values at or above the largest multiple of n that fits
  * below 2^64 - 1 are drawn again. */
-static uint64_t splitmix64_below(splitmix64 *rng, uint64_t n) {
+static uint64_t splitmix64_below(uint64_t *rng, uint64_t n) {
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t r;
     do
@@ -614,7 +605,7 @@ static int assign_parts(int n_frames, const double *fractions, int n_parts, uint
     }
     for (int k = 0; k < n_frames; k++)
         perm[k] = k;
-    splitmix64 rng = {seed};
+    uint64_t rng = seed;
     for (int i = n_frames - 1; i > 0; i--) {
         int j = (int)splitmix64_below(&rng, (uint64_t)i + 1);
         int t = perm[i];

@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "cli/cli_common.h"
+#include "core/units.h"
 #include "cli/svg_plot.h"
 #include "io/structure.h"
 #include "train/dataset.h"
 
-#define EV_PER_A3_IN_GPA 160.21766208
 
 static const char *eval_help =
     "usage: mlpot eval MODEL.h5 DATA [--json] [--plot parity.svg] [--log train.csv\n"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli_common.h"
+#include "core/units.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "io/line_reader.h"
@@ -92,7 +93,7 @@ static thermo thermo_of(const md_state *md) {
     double stress[9];
     if (structure_is_periodic3(md->structure) && md->has_stress &&
         md_stress(md, stress) == MLPOT_OK) {
-        t.pressure_gpa = -(stress[0] + stress[4] + stress[8]) / 3 * MD_EV_PER_A3_IN_GPA;
+        t.pressure_gpa = -(stress[0] + stress[4] + stress[8]) / 3 * EV_PER_A3_IN_GPA;
         t.has_pressure = 1;
     }
     return t;

@@ -9,13 +9,13 @@
 #include <unistd.h>
 
 #include "cli/cli_common.h"
+#include "core/units.h"
 #include "core/elements.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "io/line_reader.h"
 #include "io/structure.h"
 
-#define EV_PER_A3_IN_GPA 160.21766208
 
 static const char *predict_help =
     "usage: mlpot predict STRUCTURE... [--model FILE] [--format text|json|extxyz] [--per-atom]\n"

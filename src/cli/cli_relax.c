@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli_common.h"
+#include "core/units.h"
 #include "io/structure.h"
 #include "md/relax.h"
 
@@ -35,7 +36,6 @@ static const char *relax_help =
     "  --input-format F    vasp or extxyz (default: from the file name)\n"
     "  --format F          vasp or extxyz for OUT (default: from its name)\n";
 
-#define EV_PER_A3_IN_GPA 160.21766208
 
 typedef struct {
     relax_options relax;

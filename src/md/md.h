@@ -15,7 +15,6 @@
  * inverse: the acceleration in Å/fs^2 of a force of 1 eV/Å on 1 amu. */
 #define MD_EV_PER_AMU_A2_FS2 103.64269652680505
 #define MD_A_FS2_PER_EV_A_AMU 9.648533215665327e-3
-#define MD_EV_PER_A3_IN_GPA 160.21766208
 #define MD_MAX_CHAIN 10
 
 /* What the integrators need of a potential: energy, forces and (periodic in three

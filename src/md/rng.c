@@ -4,22 +4,16 @@
 
 #include <math.h>
 
+#include "core/random.h"
+
 static uint64_t rotate_left(uint64_t x, int k) {
     return (x << k) | (x >> (64 - k));
-}
-
-/* One splitmix64 output; advances *state. */
-static uint64_t splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
 }
 
 void md_rng_seed(md_rng *rng, uint64_t seed) {
     uint64_t sm = seed;
     for (int k = 0; k < 4; k++)
-        rng->s[k] = splitmix64(&sm);
+        rng->s[k] = splitmix64_next(&sm);
     rng->spare = 0.0;
     rng->has_spare = 0;
 }

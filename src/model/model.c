@@ -11,6 +11,7 @@
 
 #include "core/elements.h"
 #include "core/error.h"
+#include "core/random.h"
 #include "core/memory.h"
 
 int model_species_index(const model_hparams *hp, int z) {
@@ -223,26 +224,8 @@ mlpot_status model_set_training_attribute(mlpot_model *m, const char *key, const
     return MLPOT_OK;
 }
 
-/* splitmix64, so that a seed gives the same model on every machine */
-static unsigned long long next_random(unsigned long long *state) {
-    unsigned long long z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double uniform(unsigned long long *state) {
-    return (double)(next_random(state) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* N(0, 1) by Box-Muller from the generator above */
-static double normal(unsigned long long *state) {
-    double u = uniform(state), w = uniform(state);
-    return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * w);
-}
-
 void model_init_random(mlpot_model *m, unsigned long long seed) {
-    unsigned long long state = seed;
+    uint64_t state = seed; /* splitmix64: a seed gives the same model on every machine */
     for (int k = 0; k < m->n_tensors; k++) {
         const model_tensor *t = &m->tensors[k];
         double *x = m->params + t->offset;
@@ -251,22 +234,22 @@ void model_init_random(mlpot_model *m, unsigned long long seed) {
             memset(x, 0, t->size * sizeof *x);
         } else if (!strcmp(t->name, "/embedding")) {
             for (size_t i = 0; i < t->size; i++)
-                x[i] = normal(&state);
+                x[i] = splitmix64_normal(&state);
         } else {
             double limit = sqrt(6.0 / (t->shape[0] + t->shape[1])); /* Glorot uniform */
             for (size_t i = 0; i < t->size; i++)
-                x[i] = limit * (2.0 * uniform(&state) - 1.0);
+                x[i] = limit * (2.0 * splitmix64_uniform(&state) - 1.0);
         }
     }
 }
 
 void model_randomize_biases(mlpot_model *m, unsigned long long seed, double std) {
-    unsigned long long state = seed ^ 0xb1a5ull;
+    uint64_t state = seed ^ 0xb1a5ull;
     for (int k = 0; k < m->n_tensors; k++) {
         const model_tensor *t = &m->tensors[k];
         const char *leaf = strrchr(t->name, '/') + 1;
         if (leaf[0] == 'b' || !strcmp(t->name, "/species_energy"))
             for (size_t i = 0; i < t->size; i++)
-                m->params[t->offset + i] = std * normal(&state);
+                m->params[t->offset + i] = std * splitmix64_normal(&state);
     }
 }

@@ -14,6 +14,8 @@
 
 #include "core/elements.h"
 #include "core/error.h"
+#include "core/random.h"
+#include "core/units.h"
 #include "core/memory.h"
 #include "core/sha256.h"
 #include "io/structure.h"
@@ -25,7 +27,6 @@
 #include <omp.h>
 #endif
 
-#define EV_PER_A3_IN_GPA 160.21766208
 
 void train_settings_defaults(train_settings *s) {
     memset(s, 0, sizeof *s);
@@ -67,20 +68,16 @@ typedef struct {
     size_t csv_cap;
 } trainer;
 
-static unsigned long long splitmix64(unsigned long long *state) {
-    unsigned long long z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
+/* Fisher-Yates with splitmix64 (the state is kept in checkpoints as unsigned long long) */
 static void shuffle(int *idx, int n, unsigned long long *state) {
+    uint64_t s = *state;
     for (int k = n - 1; k > 0; k--) {
-        int j = (int)(splitmix64(state) % (unsigned long long)(k + 1));
+        int j = (int)(splitmix64_next(&s) % (uint64_t)(k + 1));
         int t = idx[k];
         idx[k] = idx[j];
         idx[j] = t;
     }
+    *state = s;
 }
 
 static mlpot_status load_frames(const char *path, mlpot_structure ***frames, double **weights,
