@@ -175,11 +175,13 @@ mlpot_status frame_loss(mlpot_calculator *c, const mlpot_structure *s, double fr
     }
     if (stress_labelled(s) && r.has_stress) {
         double sq = 0;
-        for (int k = 0; k < 9; k++) {
+        for (int k = 0; k < 9; k++) { /* the loss weighs all nine components */
             double d = stress[k] - s->stress[k];
             sq += d * d;
-            errors->stress_abs_sum += fabs(d);
         }
+        static const int voigt[6] = {0, 4, 8, 5, 2, 1}; /* xx yy zz yz xz xy (model.md §9) */
+        for (int k = 0; k < 6; k++)
+            errors->stress_abs_sum += fabs(stress[voigt[k]] - s->stress[voigt[k]]);
         for (int a = 0; a < 3; a++) /* sigma is symmetric, so only the symmetric part counts */
             for (int b = 0; b < 3; b++) {
                 D[3 * a + b] = 0.5 * ((stress[3 * a + b] - s->stress[3 * a + b]) +

@@ -26,7 +26,8 @@ typedef struct {
     int has_energy, n_force_components, has_stress;
     double energy_per_atom_error;       /* predicted - reference, eV/atom */
     double force_abs_sum, force_sq_sum; /* over labelled components */
-    double stress_abs_sum, stress_sq_sum; /* over the 9 components */
+    double stress_abs_sum; /* over the six independent components (model.md §9) */
+    double stress_sq_sum;  /* over the nine components the loss weighs */
 } frame_errors;
 
 /* Buffers of frame_loss, kept across frames so that the training loop allocates nothing once

@@ -298,7 +298,7 @@ static void add_errors(epoch_metrics *m, const frame_errors *e) {
     m->n_f += e->n_force_components;
     if (e->has_stress) {
         m->s_abs += e->stress_abs_sum;
-        m->n_s += 9;
+        m->n_s += 6;
     }
 }
 
@@ -428,7 +428,9 @@ static mlpot_status save_model(trainer *t, double valid_e, double valid_f, doubl
     } strings[] = {{"train_file", t->set.train_path},
                    {"valid_file", t->set.valid_path[0] ? t->set.valid_path : "(split)"},
                    {"command_line", t->set.command_line},
-                   {"created_by", "mlpot train"}};
+                   {"created_by", "mlpot train"},
+                   {"stress_loss", "squared errors of the nine components of sigma (eV/Å^3)"},
+                   {"stress_mae", "over xx yy zz yz xz xy, GPa, as mlpot eval (model.md §9)"}};
     for (size_t k = 0; st == MLPOT_OK && k < sizeof strings / sizeof strings[0]; k++)
         st = model_set_training_attribute(out, strings[k].key, strings[k].value);
     char hex[65];

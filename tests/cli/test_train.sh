@@ -136,6 +136,17 @@ expect_in out "avg_threebody_neighbors 3" "training sets n_3 from the data"
 run "$MLPOT" train --config "$TMP/m3gnet.json" --arch megnet -o "$TMP/m3x.h5"
 expect_rc 2 "a three-body option for megnet"
 expect_in err "--threebody-cutoff does not apply to architecture megnet" "its message"
+# the stress MAE a model records is mlpot eval's (model.md §9: six components, GPa)
+run "$MLPOT" dataset split "$TMP/data.h5" --fractions 0.75,0.25 -o "$TMP/tr.h5" -o "$TMP/va.h5"
+expect_rc 0 "dataset split"
+run "$MLPOT" train --train "$TMP/tr.h5" --valid "$TMP/va.h5" --cutoff 4 --features 6 --layers 1 \
+    --basis 6 --readout-hidden 6 --epochs 3 --seed 1 -o "$TMP/s.h5"
+expect_rc 0 "train with --valid"
+run "$MLPOT" model info "$TMP/s.h5"
+recorded=$(sed -n 's/.*last_epoch_valid_stress_mae_gpa *//p' "$TMP/out")
+run "$MLPOT" eval "$TMP/s.h5" "$TMP/va.h5" --json
+evaluated=$(sed -n 's/.*"overall": {[^}]*"stress_mae_gpa": \([^,}]*\).*/\1/p' "$TMP/out")
+expect_near "$recorded" "$evaluated" 1e-9 "train's stress MAE equals eval's"
 echo '{"train": "x.h5", "bogus": 1}' >"$TMP/bad.json"
 run "$MLPOT" train --config "$TMP/bad.json" -o "$TMP/d.h5"
 expect_rc 2 "unknown config setting"
