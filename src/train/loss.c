@@ -4,8 +4,8 @@
  *   L_F = w_F w_f sum_k |F_k - F_ref,k|^2 / norm_F   (labelled rows only),
  *   L_S = w_S w_f sum_ab (sigma - sigma_ref)_ab^2 / norm_S.
  * dL_F/dtheta = -2 c_F d/dtheta [d/dt E(r + t dF)] and dL_S/dtheta = 2 c_S/V d/dtheta [d/dt
- * E(strain t dS)]: central differences in t of dE/dtheta, which calculator_energy_gradient
- * gives exactly. */
+ * E(strain t dS)]: one central difference in t of dE/dtheta (which calculator_energy_gradient
+ * gives exactly) along the combined direction of both. */
 #include "train/loss.h"
 
 #include <math.h>
@@ -87,8 +87,9 @@ static mlpot_status prepare_moved(loss_workspace *ws, const mlpot_structure *s) 
     return MLPOT_OK;
 }
 
-/* g(+t) - g(-t) of dE/dtheta with positions moved by +-t * direction (displace) or the cell
- * and positions strained by (I +- t D) (strain, D symmetric [9]); into ws->g_plus. */
+/* g(+t) - g(-t) of dE/dtheta with positions moved by +-t * direction (NULL: none), then the
+ * cell and positions strained by (I +- t D) (strain: D symmetric [9], NULL: none); into
+ * ws->g_plus. The cross term of the two is even in t and drops out of the difference. */
 static mlpot_status gradient_difference(mlpot_calculator *c, const mlpot_structure *s,
                                         loss_workspace *ws, const double *direction,
                                         const double *strain, double t) {
@@ -99,16 +100,17 @@ static mlpot_status gradient_difference(mlpot_calculator *c, const mlpot_structu
     double *g[2] = {ws->g_plus, ws->g_minus};
     for (int side = 0; side < 2; side++) {
         double sign = side == 0 ? t : -t;
-        if (direction) {
-            for (int k = 0; k < 3 * n; k++)
-                ws->moved->positions[k] = s->positions[k] + sign * direction[k];
-        } else {
-            double m[9];
+        for (int k = 0; k < 3 * n; k++)
+            ws->moved->positions[k] = s->positions[k] + (direction ? sign * direction[k] : 0.0);
+        if (strain) {
+            double m[9], p[3];
             for (int k = 0; k < 9; k++)
                 m[k] = (k % 4 == 0 ? 1.0 : 0.0) + sign * strain[k];
             mat3_mul(s->cell, m, ws->moved->cell);
-            for (int i = 0; i < n; i++)
-                vec3_mat3(&s->positions[3 * i], m, &ws->moved->positions[3 * i]);
+            for (int i = 0; i < n; i++) {
+                memcpy(p, &ws->moved->positions[3 * i], sizeof p);
+                vec3_mat3(p, m, &ws->moved->positions[3 * i]);
+            }
         }
         memset(g[side], 0, ws->n_params * sizeof *g[side]);
         double e;
@@ -206,21 +208,31 @@ mlpot_status frame_loss(mlpot_calculator *c, const mlpot_structure *s, double fr
         for (size_t k = 0; k < ws->n_params; k++)
             grad[k] += a * ws->g_plus[k];
     }
-    if (cF != 0 && max_u > 0) { /* -(c_F / t) (g(r + t u) - g(r - t u)) */
-        double t = FORCE_STEP_A / max_u;
-        if ((st = gradient_difference(c, s, ws, u, NULL, t)))
+    /* Force and stress terms together: -2 c_F d/dt E(r + t u) + (2 c_S / V) d/dt E(strain t D)
+     * is the derivative along one combined direction, positions moved by -2 c_F t u and
+     * strained by (2 c_S / V) t D; one central difference of dE/dtheta gives its gradient. The
+     * step keeps the largest displacement within FORCE_STEP_A and strain within STRESS_STEP. */
+    int force_term = cF != 0 && max_u > 0, stress_term = cS != 0 && max_d > 0;
+    if (force_term || stress_term) {
+        double a = force_term ? -2 * cF : 0.0;
+        double b = stress_term ? 2 * cS / mlpot_structure_volume(s) : 0.0;
+        double t = INFINITY;
+        if (force_term) {
+            t = fmin(t, FORCE_STEP_A / (fabs(a) * max_u));
+            for (int k = 0; k < 3 * n; k++)
+                u[k] *= a;
+        }
+        if (stress_term) {
+            t = fmin(t, STRESS_STEP / (fabs(b) * max_d));
+            for (int k = 0; k < 9; k++)
+                D[k] *= b;
+        }
+        if ((st = gradient_difference(c, s, ws, force_term ? u : NULL, stress_term ? D : NULL,
+                                      t)))
             return st;
-        double a = -cF / t;
+        double scale = 1.0 / (2 * t);
         for (size_t k = 0; k < ws->n_params; k++)
-            grad[k] += a * ws->g_plus[k];
-    }
-    if (cS != 0 && max_d > 0) { /* (c_S / (V t)) (g(+t D) - g(-t D)) */
-        double t = STRESS_STEP / max_d;
-        if ((st = gradient_difference(c, s, ws, NULL, D, t)))
-            return st;
-        double a = cS / (mlpot_structure_volume(s) * t);
-        for (size_t k = 0; k < ws->n_params; k++)
-            grad[k] += a * ws->g_plus[k];
+            grad[k] += scale * ws->g_plus[k];
     }
     return MLPOT_OK;
 }
