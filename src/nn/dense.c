@@ -11,6 +11,10 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
+
+
+
+
 /* The outer-product tile of both y += x W and dW += x^T dy:
  * out[i][C vectors] += sum_{t < n} a[i sa_i + t sa_t] B[t ldb][C vectors], i < R, t in order. */
 ALWAYS_INLINE void outer_tile(nn_real *out, int ldout, const nn_real *a, long sa_i, long sa_t,
@@ -61,29 +65,25 @@ static void accumulate_columns(nn_real *y, int ldy, const nn_real *x, int ldx, c
         }
 }
 
+/* R rows of y: tiles of C vectors, then one vector at a time */
+ALWAYS_INLINE void accumulate_rows(nn_real *y, int ldy, const nn_real *x, int ldx,
+                                   const nn_real *W, int n_in, int n_out, const int R,
+                                   const int C) {
+    int nv = n_out / NN_VLEN, v = 0;
+    for (; v + C <= nv; v += C)
+        accumulate_tile(y, ldy, x, ldx, W, n_in, n_out, v * NN_VLEN, R, C);
+    for (; v < nv; v++)
+        accumulate_tile(y, ldy, x, ldx, W, n_in, n_out, v * NN_VLEN, R, 1);
+}
+
 void dense_accumulate(nn_real *y, int ldy, const nn_real *x, int ldx, const nn_real *W, int rows,
                       int n_in, int n_out) {
-    int nv = n_out / NN_VLEN, r = 0;
-    for (; r + 4 <= rows; r += 4) { /* 4 rows x 2 vectors: 8 accumulators */
-        const nn_real *xr = x + (long)r * ldx;
-        nn_real *yr = y + (long)r * ldy;
-        int v = 0;
-        for (; v + 2 <= nv; v += 2)
-            accumulate_tile(yr, ldy, xr, ldx, W, n_in, n_out, v * NN_VLEN, 4, 2);
-        for (; v < nv; v++)
-            accumulate_tile(yr, ldy, xr, ldx, W, n_in, n_out, v * NN_VLEN, 4, 1);
-    }
-    for (; r < rows; r++) { /* 1 row x 8 vectors */
-        const nn_real *xr = x + (long)r * ldx;
-        nn_real *yr = y + (long)r * ldy;
-        int v = 0;
-        for (; v + 8 <= nv; v += 8)
-            accumulate_tile(yr, ldy, xr, ldx, W, n_in, n_out, v * NN_VLEN, 1, 8);
-        for (; v + 4 <= nv; v += 4)
-            accumulate_tile(yr, ldy, xr, ldx, W, n_in, n_out, v * NN_VLEN, 1, 4);
-        for (; v < nv; v++)
-            accumulate_tile(yr, ldy, xr, ldx, W, n_in, n_out, v * NN_VLEN, 1, 1);
-    }
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) /* 4 rows x 2 vectors: 8 accumulators */
+        accumulate_rows(y + (long)r * ldy, ldy, x + (long)r * ldx, ldx, W, n_in, n_out, 4, 2);
+    for (; r < rows; r++) /* 1 row x 8 vectors */
+        accumulate_rows(y + (long)r * ldy, ldy, x + (long)r * ldx, ldx, W, n_in, n_out, 1, 8);
+    int nv = n_out / NN_VLEN;
     if (nv * NN_VLEN < n_out)
         accumulate_columns(y, ldy, x, ldx, W, rows, n_in, n_out, nv * NN_VLEN);
 }
@@ -123,6 +123,19 @@ ALWAYS_INLINE void dx_tile(nn_real *dx, int lddx, const nn_real *dy, int lddy, c
                 acc[r][j] = nn_vfma(d[r], w, acc[r][j]);
         }
     }
+#if NN_VLEN == 4
+    if (KB % 4 == 0 && nv * NN_VLEN == n_out) { /* four sums per vector, no tail */
+#pragma GCC unroll 2
+        for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+            for (int j = 0; j < KB; j += 4) {
+                nn_real *d = dx + (long)r * lddx + k + j;
+                nn_vstore(d, nn_vload(d) + nn_vsum4(acc[r][j], acc[r][j + 1], acc[r][j + 2],
+                                                    acc[r][j + 3]));
+            }
+        return;
+    }
+#endif
 #pragma GCC unroll 2
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 8

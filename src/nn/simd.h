@@ -8,7 +8,7 @@
 
 #include <math.h>
 #include <string.h>
-#ifdef __FMA__
+#if defined(__FMA__) || defined(__AVX__)
 #include <immintrin.h>
 #endif
 
@@ -66,10 +66,13 @@ static inline nn_vec nn_vload(const nn_real *p) {
 static inline void nn_vstore(nn_real *p, nn_vec v) { memcpy(p, &v, sizeof v); }
 
 static inline nn_vec nn_vbroadcast(nn_real a) {
-    nn_vec v;
-    for (int l = 0; l < NN_VLEN; l++)
-        v[l] = a;
-    return v;
+#if NN_VLEN == 2
+    return (nn_vec){a, a};
+#elif NN_VLEN == 4
+    return (nn_vec){a, a, a, a};
+#else
+    return (nn_vec){a, a, a, a, a, a, a, a};
+#endif
 }
 
 /* the first n < NN_VLEN elements of p, the other lanes `pad`; and the store back */
@@ -125,6 +128,22 @@ static inline nn_real nn_vsum(nn_vec v) {
     return (v[0] + v[1]) + (v[2] + v[3]);
 #else
     return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+#endif
+}
+
+/* The four lane sums nn_vsum(a), nn_vsum(b), nn_vsum(c), nn_vsum(d) as one vector, in the same
+ * order: two horizontal adds and a cross-half add on AVX, else lane by lane. */
+static inline nn_vec nn_vsum4(nn_vec a, nn_vec b, nn_vec c, nn_vec d) {
+#if defined(__AVX__) && NN_VLEN == 4
+    __m256d ab = _mm256_hadd_pd((__m256d)a, (__m256d)b), cd = _mm256_hadd_pd((__m256d)c, (__m256d)d);
+    return (nn_vec)_mm256_add_pd(_mm256_permute2f128_pd(ab, cd, 0x20),
+                                 _mm256_permute2f128_pd(ab, cd, 0x31));
+#else
+    nn_real s[4] = {nn_vsum(a), nn_vsum(b), nn_vsum(c), nn_vsum(d)};
+    nn_vec v = nn_vbroadcast(0);
+    for (int l = 0; l < 4 && l < NN_VLEN; l++)
+        v[l] = s[l];
+    return v;
 #endif
 }
 
