@@ -6,6 +6,8 @@
 #include "mlpot/mlpot.h"
 
 double bench_seconds(void);
+/* CPU time of the process (all threads): for single-thread rates on a shared machine. */
+double bench_cpu_seconds(void);
 /* The n x n x n supercell of structures/<name> (exits with a message on failure). */
 mlpot_structure *bench_supercell(const char *name, int n);
 /* Peak resident memory of the process so far, and current resident memory, in kB. */

@@ -2,7 +2,9 @@
  * (F = 64, L = 3, K = 32, H = 64, r_c = 5 Å; megnet E = 32, M = 64) on diamond Si and bcc Mo
  * supercells from 8 to ~10^5 atoms, on 1 and 2 threads: µs/atom, GFLOP/s of the dense layers
  * (counted below, per evaluation), and peak memory per atom.
- * Usage: bench_model [ARCH|all] [max_atoms] [max_threads] [min_threads]. */
+ * Usage: bench_model [ARCH|all] [max_atoms] [max_threads] [min_threads] [reps]
+ * [min_atoms]: with reps, each cell is evaluated reps times (a fixed amount of work, for timing
+ * the whole process) instead of for 1 s. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,8 @@ static double dense_flops(const model_hparams *hp, double N, double E) {
     return readout + L * per_layer + E * 3 * 2 * K * Ed; /* edge encoder fwd + bwd */
 }
 
+static int fixed_reps; /* 0: evaluate each cell for 1 s */
+
 static void run(const model_arch_ops *arch, const char *name, int z, int m, int threads) {
     long rss0 = bench_current_rss_kb();
     mlpot_structure *s = bench_supercell(name, m);
@@ -65,7 +69,7 @@ static void run(const model_arch_ops *arch, const char *name, int z, int m, int 
         mlpot_calculator_compute(c, s, &r);
         reps++;
         t = bench_seconds() - t0;
-    } while (t < 1.0 && reps < 1000);
+    } while (fixed_reps ? reps < fixed_reps : t < 1.0 && reps < 1000);
     double per_call = t / reps;
     double flops = dense_flops(&model->hp, n, (double)c->ctx.n_edges);
     long rss1 = bench_current_rss_kb();
@@ -84,10 +88,12 @@ int main(int argc, char **argv) {
     int max_atoms = argc > 2 ? atoi(argv[2]) : 110000;
     int max_threads = argc > 3 ? atoi(argv[3]) : 2;
     int min_threads = argc > 4 ? atoi(argv[4]) : 1;
+    fixed_reps = argc > 5 ? atoi(argv[5]) : 0;
+    int min_atoms = argc > 6 ? atoi(argv[6]) : 0;
     printf("energy + forces + stress, F=64 L=3 K=32 H=64 r_c=5 Å (megnet E=32 M=64)\n");
     printf("%-7s %-8s %8s %8s %12s %10s %12s\n", "model", "crystal", "atoms", "threads",
            "us/atom", "GFLOP/s", "kB/atom*");
-    const int si_sizes[] = {1, 2, 3, 5, 10, 15, 23};
+    const int si_sizes[] = {1, 2, 3, 4, 5, 10, 15, 23};
     const int mo_sizes[] = {2, 4, 8, 16, 30, 37};
     for (int a = 0; a < arch_count(); a++) {
         const model_arch_ops *arch = arch_at(a);
@@ -95,10 +101,12 @@ int main(int argc, char **argv) {
             continue;
         for (int threads = min_threads; threads <= max_threads; threads++) {
             for (size_t k = 0; k < sizeof si_sizes / sizeof si_sizes[0]; k++)
-                if (8 * si_sizes[k] * si_sizes[k] * si_sizes[k] <= max_atoms)
+                if (8 * si_sizes[k] * si_sizes[k] * si_sizes[k] <= max_atoms &&
+                    8 * si_sizes[k] * si_sizes[k] * si_sizes[k] >= min_atoms)
                     run(arch, "Si.vasp", 14, si_sizes[k], threads);
             for (size_t k = 0; k < sizeof mo_sizes / sizeof mo_sizes[0]; k++)
-                if (2 * mo_sizes[k] * mo_sizes[k] * mo_sizes[k] <= max_atoms)
+                if (2 * mo_sizes[k] * mo_sizes[k] * mo_sizes[k] <= max_atoms &&
+                    2 * mo_sizes[k] * mo_sizes[k] * mo_sizes[k] >= min_atoms)
                     run(arch, "Mo.vasp", 42, mo_sizes[k], threads);
         }
     }

@@ -355,7 +355,10 @@ static char *read_whole_file(const char *path) {
 
 static void expect_line(const char *output, const char *line) {
     char wanted[1024];
-    snprintf(wanted, sizeof wanted, "%s\n", line);
+    /* checked: a truncated line would match a shorter one */
+    int n = snprintf(wanted, sizeof wanted, "%s\n", line);
+    if (n < 0 || (size_t)n >= sizeof wanted)
+        fail_msg("expected line too long for the check: %s", line);
     if (!strstr(output, wanted))
         fail_msg("h5py printed:\n%s\nexpected the line: %s", output, line);
 }
