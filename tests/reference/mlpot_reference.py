@@ -20,12 +20,14 @@ per-atom energies, forces and stress to ~1e-9 relative.
 Usage:
     mlpot_reference.py MODEL.h5 STRUCTURE [--format ASE_FORMAT] [--index N]
         prints one JSON object: energy, energy_per_atom, energies, forces, stress
-        (stress only when periodic in all three directions; eV/Å^3, ASE sign).
+        (stress only when periodic in all three directions; eV/Å^3, ASE sign), n_edges and,
+        for m3gnet, n_triplets.
     mlpot_reference.py --self-test
         checks the implementation against finite differences, invariances and ASE's numerical
         stress on small random models it builds itself; exit status 1 on any failure.
     mlpot_reference.py --write-random-model ARCH OUT.h5 [--species Si,O] [--seed S]
-        writes a random model file in the formats.md layout (for testing readers).
+        writes a random model file (ARCH cgcnn or megnet: version 1; m3gnet: version 2) in the
+        formats.md layout (for testing readers).
 
 Dependencies: numpy, h5py, ase (Debian python3-numpy, python3-h5py, python3-ase).
 Python 3.11 compatible.
@@ -643,6 +645,8 @@ def result_json(result, n_atoms):
     if "stress" in result:
         obj["stress"] = [[float(x) for x in row] for row in result["stress"]]
     obj["n_edges"] = int(result["n_edges"])
+    if "n_triplets" in result:
+        obj["n_triplets"] = int(result["n_triplets"])
     return json.dumps(obj)
 
 
