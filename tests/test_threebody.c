@@ -119,6 +119,9 @@ typedef struct {
     size_t work_len;
 } tb_run;
 
+/* Threads the backward workspace is sized for (0: omp_get_max_threads()). */
+static int workspace_threads = 0;
+
 static tb_run run_forward(const tb_case *c, const mlpot_structure *s, const double *h,
                           const double *a_in) {
     tb_run r;
@@ -127,7 +130,8 @@ static tb_run run_forward(const tb_case *c, const mlpot_structure *s, const doub
     TS_OK(mlpot_graph_build(r.g, s, c->cutoff));
     assert_int_equal(r.g->n_edges, c->n_edges);
     TS_OK(triplet_list_build(&r.t, r.g, c->hp.cutoff));
-    r.work_len = threebody_workspace_size(&c->hp, &r.t, 1);
+    r.work_len = threebody_workspace_size(
+        &c->hp, &r.t, 1, workspace_threads ? workspace_threads : omp_get_max_threads());
     r.work = malloc((r.work_len ? r.work_len : 1) * sizeof *r.work);
     size_t Q = (size_t)threebody_q(&c->hp), E = (size_t)c->hp.n_edge_features;
     r.S = malloc(((size_t)r.t.n_short * Q + 1) * sizeof *r.S);
@@ -136,7 +140,7 @@ static tb_run run_forward(const tb_case *c, const mlpot_structure *s, const doub
     assert_non_null(r.S);
     assert_non_null(r.a_out);
     TS_OK(threebody_forward(r.a_out, r.S, a_in, &c->hp, &c->w, r.g, &r.t, h, r.work,
-                            threebody_workspace_size(&c->hp, &r.t, 0), 1));
+                            threebody_workspace_size(&c->hp, &r.t, 0, 1), 1));
     return r;
 }
 
@@ -539,8 +543,10 @@ static void test_threads_bit_identical(void **state) {
     double *S_ref = NULL, *a_ref = NULL;
     size_t n_S = 0;
     int saved = omp_get_max_threads();
-    for (int threads = 1; threads <= 3; threads++) {
-        omp_set_num_threads(threads);
+    /* 1, 2, 3 threads, then 3 with a workspace that has scratch for one thread only */
+    for (int threads = 1; threads <= 4; threads++) {
+        omp_set_num_threads(threads < 4 ? threads : 3);
+        workspace_threads = threads < 4 ? 0 : 1;
         tb_run r = run_forward(&c, s, c.h, c.a_in);
         tb_adjoints adj = run_backward(&c, 0);
         if (threads == 1) {
@@ -562,6 +568,7 @@ static void test_threads_bit_identical(void **state) {
         free_run(&r);
     }
     omp_set_num_threads(saved);
+    workspace_threads = 0;
     free_adjoints(&ref);
     free(S_ref);
     free(a_ref);

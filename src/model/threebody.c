@@ -5,6 +5,10 @@
 
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "core/error.h"
 #include "nn/activations.h"
 #include "nn/dense.h"
@@ -45,9 +49,11 @@ mlpot_status threebody_check(const threebody_hparams *hp) {
 }
 
 size_t threebody_workspace_size(const threebody_hparams *hp, const triplet_list *t,
-                                int for_backward) {
+                                int for_backward, int n_threads) {
     size_t Q = (size_t)threebody_q(hp);
-    return ((size_t)t->n_atoms + (for_backward ? 2 : 1) * (size_t)t->n_short) * Q;
+    size_t shared = ((size_t)t->n_atoms + (size_t)t->n_short) * Q;
+    if (!for_backward) return shared;
+    return shared + (size_t)(n_threads > 1 ? n_threads : 1) * (size_t)t->max_short * Q;
 }
 
 static mlpot_status check_inputs(const char *who, const threebody_hparams *hp, const mlpot_graph *g,
@@ -58,9 +64,9 @@ static mlpot_status check_inputs(const char *who, const threebody_hparams *hp, c
         return error_set(MLPOT_ERR_INVALID_ARGUMENT,
                          "%s: the triplet list was not built from this graph with r_3 = %g", who,
                          hp->cutoff);
-    if (work_len < threebody_workspace_size(hp, t, for_backward))
+    if (work_len < threebody_workspace_size(hp, t, for_backward, 1))
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: workspace of %zu doubles, %zu needed",
-                         who, work_len, threebody_workspace_size(hp, t, for_backward));
+                         who, work_len, threebody_workspace_size(hp, t, for_backward, 1));
     return MLPOT_OK;
 }
 
@@ -200,10 +206,11 @@ static void add_radial(double *g_edge, const mlpot_graph *g, int64_t e, double d
         g_edge[3 * e + k] += f * g->vector[3 * e + k];
 }
 
-/* The reverse sweep over the triplets of atom i. On return dc[s] (s a slot of atom i) holds the
- * adjoint of alpha_{k(b)} from edge b: dE/dc_b[p] u_3(r_b) q_n(r_b). */
-static void atom_backward(double *g_edge, double *dc, const threebody_grads *grads,
-                          const double *d_a, const double *S, const double *alpha, const double *c,
+/* The reverse sweep over the triplets of atom i, with dc [m_i][Q] the thread's scratch for
+ * dE/dc_b. Only atom i's triplets read the c_b of its slots, so on return c[s] (s a slot of
+ * atom i) is overwritten with the adjoint of alpha_{k(b)} from edge b: dE/dc_b[p] u_3 q_n. */
+static void atom_backward(double *g_edge, double *c, double *dc, const threebody_grads *grads,
+                          const double *d_a, const double *S, const double *alpha,
                           const threebody_hparams *hp, const threebody_params *w,
                           const mlpot_graph *g, const triplet_list *t, int i) {
     int N = hp->n_radial, L1 = hp->lmax + 1, Q = N * L1, E = hp->n_edge_features;
@@ -212,7 +219,7 @@ static void atom_backward(double *g_edge, double *dc, const threebody_grads *gra
     double dS[THREEBODY_MAX_Q], dT[THREEBODY_MAX_Q], q[THREEBODY_MAX_Q], dq[THREEBODY_MAX_Q];
     double P[THREEBODY_MAX_LMAX + 1], dP[THREEBODY_MAX_LMAX + 1];
     int64_t first = t->short_start[i], end = t->short_start[i + 1];
-    memset(dc + (size_t)first * Q, 0, (size_t)(end - first) * Q * sizeof *dc);
+    memset(dc, 0, (size_t)(end - first) * Q * sizeof *dc);
     for (int64_t sa = first; sa < end; sa++) {
         int64_t a = t->short_edge[sa];
         const double *Sa = S + (size_t)sa * Q;
@@ -245,7 +252,7 @@ static void atom_backward(double *g_edge, double *dc, const threebody_grads *gra
             double x = cos_angle(g, a, b);
             legendre_forward(P, dP, x, hp->lmax);
             const double *cb = c + (size_t)sb * Q;
-            double *dcb = dc + (size_t)sb * Q;
+            double *dcb = dc + (size_t)(sb - first) * Q;
             double dx = 0;
             for (int l = 0; l < L1; l++) {
                 double sl = 0;
@@ -259,19 +266,19 @@ static void atom_backward(double *g_edge, double *dc, const threebody_grads *gra
             add_angular(g_edge, g, a, b, x, dx);
         }
     }
-    /* c_b = u_3(r_b) q_n(r_b) alpha_k: radial terms of b, and the alpha adjoint left in dc */
+    /* c_b = u_3(r_b) q_n(r_b) alpha_k: radial terms of b; the alpha adjoint replaces c_b */
     for (int64_t sb = first; sb < end; sb++) {
         int64_t b = t->short_edge[sb];
         double u3, du3;
         edge_radial(&u3, &du3, q, dq, g->distance[b], hp);
         const double *ak = alpha + (size_t)g->neighbor[b] * Q;
-        double *dcb = dc + (size_t)sb * Q;
-        double dr = 0;
+        const double *dcb = dc + (size_t)(sb - first) * Q;
+        double *cb = c + (size_t)sb * Q, dr = 0;
         for (int l = 0; l < L1; l++)
             for (int n = 0; n < N; n++) {
                 int p = l * N + n;
                 dr += dcb[p] * ak[p] * (du3 * q[n] + u3 * dq[n]);
-                dcb[p] *= u3 * q[n];
+                cb[p] = dcb[p] * u3 * q[n];
             }
         add_radial(g_edge, g, b, dr);
     }
@@ -285,16 +292,34 @@ mlpot_status threebody_backward(double *d_h, double *g_edge, const threebody_gra
     mlpot_status st = check_inputs("threebody_backward", hp, g, t, work_len, 1);
     if (st) return st;
     int F = hp->n_features, Q = threebody_q(hp);
-    double *alpha = work, *c = alpha + (size_t)t->n_atoms * Q, *dc = c + (size_t)t->n_short * Q;
+    double *alpha = work, *c = alpha + (size_t)t->n_atoms * Q;
+    double *scratch = c + (size_t)t->n_short * Q; /* [threads][max_short][Q] */
     /* parameter gradients are sums over all atoms: one thread keeps their order fixed */
     parallel = parallel && !grads;
     gates_forward(alpha, hp, w, h, t->n_atoms, parallel);
     partner_factors(c, alpha, hp, g, t, parallel);
-#pragma omp parallel for schedule(dynamic, 16) if (parallel)
-    for (int i = 0; i < t->n_atoms; i++)
-        atom_backward(g_edge, dc, grads, d_a, S, alpha, c, hp, w, g, t, i);
-        /* alpha_k is read by every short edge b = (i, k, n) pointing at k: gather them through the
-         * reverse edges of k's own row, then through the sigmoid and the dense layer */
+    size_t per_thread = (size_t)t->max_short * Q;
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+    if (per_thread > 0) { /* no more threads than the workspace has scratch for */
+        size_t room = (work_len - (size_t)(scratch - work)) / per_thread;
+        threads = room < (size_t)threads ? (int)room : threads;
+    }
+#endif
+#pragma omp parallel num_threads(threads) if (parallel)
+    {
+        int me = 0;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+#endif
+        double *dc = scratch + (size_t)me * per_thread;
+#pragma omp for schedule(dynamic, 16)
+        for (int i = 0; i < t->n_atoms; i++)
+            atom_backward(g_edge, c, dc, grads, d_a, S, alpha, hp, w, g, t, i);
+    }
+    /* alpha_k is read by every short edge b = (i, k, n) pointing at k: gather them through the
+     * reverse edges of k's own row, then through the sigmoid and the dense layer */
 #pragma omp parallel for schedule(static) if (parallel)
     for (int k = 0; k < t->n_atoms; k++) {
         double dz[THREEBODY_MAX_Q];
@@ -302,9 +327,9 @@ mlpot_status threebody_backward(double *d_h, double *g_edge, const threebody_gra
         for (int64_t e = g->row_start[k]; e < g->row_start[k + 1]; e++) {
             int64_t sb = t->slot_of_edge[g->reverse[e]];
             if (sb < 0) continue;
-            const double *dcb = dc + (size_t)sb * Q;
+            const double *cb = c + (size_t)sb * Q;
             for (int p = 0; p < Q; p++)
-                dz[p] += dcb[p];
+                dz[p] += cb[p];
         }
         const double *ak = alpha + (size_t)k * Q;
         for (int p = 0; p < Q; p++)

@@ -47,10 +47,12 @@ int threebody_q(const threebody_hparams *hp);
 mlpot_status threebody_check(const threebody_hparams *hp);
 
 /* Doubles of workspace the functions below need for list t: (n_atoms + n_short) Q for the
- * forward functions, (n_atoms + 2 n_short) Q for threebody_backward. The workspace holds no
- * state between calls. */
+ * forward functions (for_backward = 0); threebody_backward needs n_threads t->max_short Q more
+ * (n_threads: the most OpenMP threads it should use, e.g. omp_get_max_threads(); with less
+ * room it runs on fewer threads, never fewer than one, with the same results). The workspace
+ * holds no state between calls. */
 size_t threebody_workspace_size(const threebody_hparams *hp, const triplet_list *t,
-                                int for_backward);
+                                int for_backward, int n_threads);
 
 /* The sums of model.md §8 for every short edge, in slot order of t:
  *   alpha_k = sigmoid(h_k W_alpha + b_alpha),
@@ -59,7 +61,7 @@ size_t threebody_workspace_size(const threebody_hparams *hp, const triplet_list 
  * of a term that does not depend on a (u_3 q_n alpha) is formed once per edge b, so the work per
  * triplet is one cos theta, the Legendre recurrence and Q multiply-adds.
  * S [n_short][Q] out; h [n_atoms][F]; g and t of the same structure (t built from g with
- * hp->cutoff); work of threebody_workspace_size(hp, t, 0) doubles or more.
+ * hp->cutoff); work of threebody_workspace_size(hp, t, 0, 1) doubles or more.
  * parallel != 0: OpenMP over receiving atoms (results do not depend on the thread count). */
 mlpot_status threebody_sums(double *S, const threebody_hparams *hp, const threebody_params *w,
                             const mlpot_graph *g, const triplet_list *t, const double *h,
@@ -88,9 +90,9 @@ mlpot_status threebody_forward(double *a_out, double *S, const double *a_in,
  * d_a [n_edges][E] is the adjoint of a_out. The update is additive and S does not read a, so
  * dE/da_in = d_a exactly: the caller keeps using the same array for the block below.
  * S is the array threebody_sums / threebody_forward filled for this h and geometry.
- * work: threebody_workspace_size(hp, t, 1) doubles or more. Writes of d_h row k and of g_edge
- * rows of atom i's edges happen on one thread each, in a fixed order: bit-identical results for
- * any number of threads. */
+ * work: threebody_workspace_size(hp, t, 1, n_threads) doubles or more. Writes of d_h row k and of
+ * g_edge rows of atom i's edges happen on one thread each, in a fixed order: bit-identical results
+ * for any number of threads. */
 mlpot_status threebody_backward(double *d_h, double *g_edge, const threebody_grads *grads,
                                 const double *d_a, const double *S, const threebody_hparams *hp,
                                 const threebody_params *w, const mlpot_graph *g,
