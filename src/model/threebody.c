@@ -53,7 +53,7 @@ size_t threebody_workspace_size(const threebody_hparams *hp, const triplet_list 
     size_t Q = (size_t)threebody_q(hp);
     size_t shared = ((size_t)t->n_atoms + (size_t)t->n_short) * Q;
     if (!for_backward) return shared;
-    return shared + (size_t)(n_threads > 1 ? n_threads : 1) * (size_t)t->max_short * Q;
+    return shared + (size_t)(n_threads > 1 ? n_threads : 1) * 2 * (size_t)t->max_short * Q;
 }
 
 static mlpot_status check_inputs(const char *who, const threebody_hparams *hp, const mlpot_graph *g,
@@ -126,20 +126,26 @@ mlpot_status threebody_sums(double *S, const threebody_hparams *hp, const threeb
     double *alpha = work, *c = work + (size_t)t->n_atoms * Q;
     gates_forward(alpha, hp, w, h, t->n_atoms, parallel);
     partner_factors(c, alpha, hp, g, t, parallel);
-#pragma omp parallel for schedule(static) if (parallel)
+    /* cos theta_ab = cos theta_ba: each unordered pair once, adding to S_a and S_b. S_a still
+     * receives its terms in ascending order of b (from earlier a' = b, then its own sweep). */
+#pragma omp parallel for schedule(dynamic, 16) if (parallel)
     for (int i = 0; i < t->n_atoms; i++) {
         double P[THREEBODY_MAX_LMAX + 1];
-        for (int64_t sa = t->short_start[i]; sa < t->short_start[i + 1]; sa++) {
+        int64_t first = t->short_start[i], end = t->short_start[i + 1];
+        memset(S + (size_t)first * Q, 0, (size_t)(end - first) * Q * sizeof *S);
+        for (int64_t sa = first; sa < end; sa++) {
             int64_t a = t->short_edge[sa];
             double *Sa = S + (size_t)sa * Q;
-            memset(Sa, 0, (size_t)Q * sizeof *Sa);
-            for (int64_t sb = t->short_start[i]; sb < t->short_start[i + 1]; sb++) {
-                if (sb == sa) continue;
+            const double *ca = c + (size_t)sa * Q;
+            for (int64_t sb = sa + 1; sb < end; sb++) {
                 legendre_forward(P, NULL, cos_angle(g, a, t->short_edge[sb]), hp->lmax);
                 const double *cb = c + (size_t)sb * Q;
+                double *Sb = S + (size_t)sb * Q;
                 for (int l = 0; l < L1; l++)
-                    for (int n = 0; n < N; n++)
+                    for (int n = 0; n < N; n++) {
                         Sa[l * N + n] += P[l] * cb[l * N + n];
+                        Sb[l * N + n] += P[l] * ca[l * N + n];
+                    }
             }
             double scale = envelope_forward(g->distance[a], hp->cutoff, hp->envelope_p, NULL) /
                            hp->avg_neighbors;
@@ -206,17 +212,19 @@ static void add_radial(double *g_edge, const mlpot_graph *g, int64_t e, double d
         g_edge[3 * e + k] += f * g->vector[3 * e + k];
 }
 
-/* The reverse sweep over the triplets of atom i, with dc [m_i][Q] the thread's scratch for
- * dE/dc_b. Only atom i's triplets read the c_b of its slots, so on return c[s] (s a slot of
- * atom i) is overwritten with the adjoint of alpha_{k(b)} from edge b: dE/dc_b[p] u_3 q_n. */
-static void atom_backward(double *g_edge, double *c, double *dc, const threebody_grads *grads,
-                          const double *d_a, const double *S, const double *alpha,
-                          const threebody_hparams *hp, const threebody_params *w,
-                          const mlpot_graph *g, const triplet_list *t, int i) {
+/* The reverse sweep over the triplets of atom i, with dT and dc [m_i][Q] the thread's scratch
+ * for dE/dT_a and dE/dc_b. Only atom i's triplets read the c_b of its slots, so on return c[s]
+ * (s a slot of atom i) is overwritten with the adjoint of alpha_{k(b)} from edge b:
+ * dE/dc_b[p] u_3 q_n. */
+static void atom_backward(double *g_edge, double *c, double *dT_all, double *dc,
+                          const threebody_grads *grads, const double *d_a, const double *S,
+                          const double *alpha, const threebody_hparams *hp,
+                          const threebody_params *w, const mlpot_graph *g, const triplet_list *t,
+                          int i) {
     int N = hp->n_radial, L1 = hp->lmax + 1, Q = N * L1, E = hp->n_edge_features;
     double zv[THREEBODY_MAX_EDGE_FEATURES], zg[THREEBODY_MAX_EDGE_FEATURES];
     double dzv[THREEBODY_MAX_EDGE_FEATURES], dzg[THREEBODY_MAX_EDGE_FEATURES];
-    double dS[THREEBODY_MAX_Q], dT[THREEBODY_MAX_Q], q[THREEBODY_MAX_Q], dq[THREEBODY_MAX_Q];
+    double dS[THREEBODY_MAX_Q], q[THREEBODY_MAX_Q], dq[THREEBODY_MAX_Q];
     double P[THREEBODY_MAX_LMAX + 1], dP[THREEBODY_MAX_LMAX + 1];
     int64_t first = t->short_start[i], end = t->short_start[i + 1];
     memset(dc, 0, (size_t)(end - first) * Q * sizeof *dc);
@@ -239,27 +247,33 @@ static void atom_backward(double *g_edge, double *c, double *dc, const threebody
                        E);
         /* S_a = (u_3(r_a)/n_3) T_a: the envelope term is (du_3/u_3) dS . S_a (0 when u_3 is) */
         double du3, u3 = envelope_forward(g->distance[a], hp->cutoff, hp->envelope_p, &du3);
-        double dot = 0;
+        double dot = 0, *dT = dT_all + (size_t)(sa - first) * Q;
         for (int p = 0; p < Q; p++) {
             dot += dS[p] * Sa[p];
             dT[p] = dS[p] * u3 / hp->avg_neighbors;
         }
         if (u3 > 0) add_radial(g_edge, g, a, du3 / u3 * dot);
-        /* T_a[l N + n] = sum_b P_l(x_ab) c_b[l N + n] */
-        for (int64_t sb = first; sb < end; sb++) {
-            if (sb == sa) continue;
+    }
+    /* T_a[l N + n] = sum_b P_l(x_ab) c_b[l N + n]: the pair (a, b) enters T_a and T_b with the
+     * same cos theta, so it is visited once and its angular term added once */
+    for (int64_t sa = first; sa < end; sa++) {
+        int64_t a = t->short_edge[sa];
+        const double *ca = c + (size_t)sa * Q, *dTa = dT_all + (size_t)(sa - first) * Q;
+        double *dca = dc + (size_t)(sa - first) * Q;
+        for (int64_t sb = sa + 1; sb < end; sb++) {
             int64_t b = t->short_edge[sb];
             double x = cos_angle(g, a, b);
             legendre_forward(P, dP, x, hp->lmax);
-            const double *cb = c + (size_t)sb * Q;
+            const double *cb = c + (size_t)sb * Q, *dTb = dT_all + (size_t)(sb - first) * Q;
             double *dcb = dc + (size_t)(sb - first) * Q;
             double dx = 0;
             for (int l = 0; l < L1; l++) {
                 double sl = 0;
                 for (int n = 0; n < N; n++) {
                     int p = l * N + n;
-                    sl += dT[p] * cb[p];
-                    dcb[p] += P[l] * dT[p];
+                    sl += dTa[p] * cb[p] + dTb[p] * ca[p];
+                    dcb[p] += P[l] * dTa[p];
+                    dca[p] += P[l] * dTb[p];
                 }
                 dx += dP[l] * sl;
             }
@@ -293,12 +307,12 @@ mlpot_status threebody_backward(double *d_h, double *g_edge, const threebody_gra
     if (st) return st;
     int F = hp->n_features, Q = threebody_q(hp);
     double *alpha = work, *c = alpha + (size_t)t->n_atoms * Q;
-    double *scratch = c + (size_t)t->n_short * Q; /* [threads][max_short][Q] */
+    double *scratch = c + (size_t)t->n_short * Q; /* [threads][2][max_short][Q] */
     /* parameter gradients are sums over all atoms: one thread keeps their order fixed */
     parallel = parallel && !grads;
     gates_forward(alpha, hp, w, h, t->n_atoms, parallel);
     partner_factors(c, alpha, hp, g, t, parallel);
-    size_t per_thread = (size_t)t->max_short * Q;
+    size_t per_thread = 2 * (size_t)t->max_short * Q;
     int threads = 1;
 #ifdef _OPENMP
     threads = omp_get_max_threads();
@@ -313,10 +327,10 @@ mlpot_status threebody_backward(double *d_h, double *g_edge, const threebody_gra
 #ifdef _OPENMP
         me = omp_get_thread_num();
 #endif
-        double *dc = scratch + (size_t)me * per_thread;
+        double *dT = scratch + (size_t)me * per_thread, *dc = dT + per_thread / 2;
 #pragma omp for schedule(dynamic, 16)
         for (int i = 0; i < t->n_atoms; i++)
-            atom_backward(g_edge, c, dc, grads, d_a, S, alpha, hp, w, g, t, i);
+            atom_backward(g_edge, c, dT, dc, grads, d_a, S, alpha, hp, w, g, t, i);
     }
     /* alpha_k is read by every short edge b = (i, k, n) pointing at k: gather them through the
      * reverse edges of k's own row, then through the sigmoid and the dense layer */

@@ -47,7 +47,7 @@ int threebody_q(const threebody_hparams *hp);
 mlpot_status threebody_check(const threebody_hparams *hp);
 
 /* Doubles of workspace the functions below need for list t: (n_atoms + n_short) Q for the
- * forward functions (for_backward = 0); threebody_backward needs n_threads t->max_short Q more
+ * forward functions (for_backward = 0); threebody_backward needs n_threads 2 t->max_short Q more
  * (n_threads: the most OpenMP threads it should use, e.g. omp_get_max_threads(); with less
  * room it runs on fewer threads, never fewer than one, with the same results). The workspace
  * holds no state between calls. */
