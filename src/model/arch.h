@@ -40,6 +40,8 @@ typedef struct {
     int max_degree;          /* largest row of the graph */
     size_t n_short;          /* short edges of the triplet list (0 without triplets) */
     size_t n_triplets;
+    int max_short;           /* most short edges of one atom */
+    int n_threads;           /* OpenMP threads the sweeps may use */
 } arch_sizes;
 
 typedef struct model_arch_ops {

@@ -100,10 +100,12 @@ static mlpot_status workspace_reserve(mlpot_calculator *c) {
             return st;
         c->cap_edge = e;
     }
-    arch_sizes sz = {N, E, ctx->max_degree, 0, 0};
+    int threads = max_threads();
+    arch_sizes sz = {N, E, ctx->max_degree, 0, 0, 0, threads};
     if (ctx->triplets) {
         sz.n_short = (size_t)ctx->triplets->n_short;
         sz.n_triplets = (size_t)ctx->triplets->n_triplets;
+        sz.max_short = ctx->triplets->max_short;
     }
     size_t need[ARCH_MAX_BUFFERS] = {0}, per_thread = 0;
     hp->arch->workspace(hp, &sz, need, &per_thread);
@@ -117,7 +119,6 @@ static mlpot_status workspace_reserve(mlpot_calculator *c) {
     }
     if (per_thread < H) /* the readout's reverse sweep uses H per thread */
         per_thread = H;
-    int threads = max_threads();
     size_t total = per_thread * (size_t)threads;
     if (total > c->cap_scratch || !c->scratch) {
         if ((st = mem_resize(&c->scratch, total, sizeof *c->scratch)))
@@ -127,6 +128,7 @@ static mlpot_status workspace_reserve(mlpot_calculator *c) {
     c->n_threads = threads;
     ctx->scratch = c->scratch;
     ctx->scratch_per_thread = per_thread;
+    ctx->n_threads = threads;
     ctx->species = c->species;
     ctx->h = c->h;
     ctx->dh = c->dh;

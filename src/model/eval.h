@@ -33,6 +33,7 @@ struct eval_context {
     /* loops over atoms run in parallel (omp for, static schedule) only when set */
     int parallel;
     double *scratch;     /* per-thread scratch: scratch_per_thread doubles per thread */
+    int n_threads;       /* threads the workspace was sized for */
     size_t scratch_per_thread;
 };
 

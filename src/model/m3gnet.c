@@ -44,7 +44,7 @@ typedef struct {
 enum {
     BUF_A_MID = MEGNET_N_BUFFERS, /* [E][E_dim] edge features after the three-body update */
     BUF_S,                        /* [n_short][Q] three-body sums of the current block */
-    BUF_WORK                      /* threebody_workspace_size(..., for_backward = 1) */
+    BUF_WORK                      /* threebody_workspace_size(..., for_backward = 1, threads) */
 };
 
 static threebody_hparams threebody_sizes(const model_hparams *hp) {
@@ -130,9 +130,18 @@ static void m3gnet_workspace(const model_hparams *hp, const arch_sizes *sz,
     threebody_hparams thp = threebody_sizes(hp);
     size_t Q = (size_t)threebody_q(&thp), E = sz->n_edges ? sz->n_edges : 1;
     size_t N = sz->n_atoms ? sz->n_atoms : 1, n_short = sz->n_short ? sz->n_short : 1;
+    size_t threads = (size_t)(sz->n_threads > 1 ? sz->n_threads : 1);
     buffer[BUF_A_MID] = E * (size_t)thp.n_edge_features;
     buffer[BUF_S] = n_short * Q;
-    buffer[BUF_WORK] = (N + 2 * n_short) * Q; /* threebody_workspace_size(.., 1) */
+    /* threebody_workspace_size(&thp, t, 1, threads) from the sizes alone */
+    buffer[BUF_WORK] = (N + n_short) * Q + threads * 2 * (size_t)sz->max_short * Q;
+}
+
+/* The doubles in BUF_WORK (m3gnet_workspace sized it for this many threads). */
+static size_t work_doubles(const eval_context *ctx, const threebody_hparams *thp) {
+    size_t Q = (size_t)threebody_q(thp), max_short = (size_t)ctx->triplets->max_short;
+    size_t shared = ((size_t)ctx->n_atoms + (size_t)ctx->triplets->n_short) * Q;
+    return shared + (size_t)ctx->n_threads * 2 * max_short * Q;
 }
 
 /* a_mid = a_in + the three-body update of block l (model.md §8; the sums S kept in BUF_S). */
@@ -144,7 +153,7 @@ static mlpot_status threebody_block_forward(const eval_context *ctx, int l, cons
     const double *h = ctx->h + (size_t)l * ctx->n_atoms * hp->n_features;
     return threebody_forward(ctx->buffer[BUF_A_MID], ctx->buffer[BUF_S], a_in, &thp, &w,
                              ctx->graph, ctx->triplets, h, ctx->buffer[BUF_WORK],
-                             threebody_workspace_size(&thp, ctx->triplets, 1), ctx->parallel);
+                             work_doubles(ctx, &thp), ctx->parallel);
 }
 
 static mlpot_status m3gnet_forward(eval_context *ctx) {
@@ -199,7 +208,7 @@ static mlpot_status m3gnet_backward(eval_context *ctx) {
         if ((st = threebody_backward(ctx->dh, ctx->edge_adjoint, grad ? &gw : NULL, da_cur,
                                      ctx->buffer[BUF_S], &thp, &w, ctx->graph, ctx->triplets,
                                      h_in, ctx->buffer[BUF_WORK],
-                                     threebody_workspace_size(&thp, ctx->triplets, 1),
+                                     work_doubles(ctx, &thp),
                                      ctx->parallel)))
             return st;
         double *swap = da_next;
