@@ -55,7 +55,7 @@ static mlpot_status cgcnn_layout(const model_hparams *hp, tensor_table *t) {
 static size_t cgcnn_scratch_size(const model_hparams *hp, int max_degree) {
     size_t deg = (size_t)(max_degree > 0 ? max_degree : 1);
     size_t F = (size_t)hp->n_features, K = (size_t)hp->n_basis;
-    return deg * (2 * K + 2 + 4 * F) + 2 * F + 4 * F;
+    return deg * (3 * K + 3 + 6 * F) + F;
 }
 
 static void cgcnn_workspace(const model_hparams *hp, const arch_sizes *sz,
@@ -72,7 +72,7 @@ static void cgcnn_workspace(const model_hparams *hp, const arch_sizes *sz,
 
 /* scratch layout of a row of `deg` edges */
 typedef struct {
-    double *g, *dg, *u, *du, *z, *dz, *acc, *dagg, *gw, *zr;
+    double *g, *dg, *u, *du, *z, *dz, *acc, *dm_du, *dgv, *zr;
 } row_scratch;
 
 static row_scratch scratch_layout(const eval_context *ctx) {
@@ -88,22 +88,20 @@ static row_scratch scratch_layout(const eval_context *ctx) {
     s.z = s.du + deg;
     s.dz = s.z + deg * 2 * F;
     s.acc = s.dz + deg * 2 * F;
-    s.dagg = s.acc + F;
-    s.gw = s.dagg + F;
-    s.zr = s.gw + 2 * F;
+    s.dm_du = s.acc + F;
+    s.dgv = s.dm_du + deg;
+    s.zr = s.dgv + deg * K;
     return s;
 }
 
 /* Radial features of a list of distances: g, dg/dr (optional), u, du/dr (optional). */
 static void radial_row(const model_hparams *hp, const double *dist, int64_t e0, int deg,
                        row_scratch *s, int with_derivatives) {
-    int K = hp->n_basis;
-    for (int k = 0; k < deg; k++) {
-        double r = dist[e0 + k];
-        gaussian_basis_forward(s->g + (size_t)k * K, with_derivatives ? s->dg + (size_t)k * K : NULL,
-                               r, hp->cutoff, K);
-        s->u[k] = envelope_forward(r, hp->cutoff, hp->envelope_p, with_derivatives ? &s->du[k] : NULL);
-    }
+    gaussian_basis_row(s->g, with_derivatives ? s->dg : NULL, dist + e0, deg, hp->cutoff,
+                       hp->n_basis);
+    for (int k = 0; k < deg; k++)
+        s->u[k] = envelope_forward(dist[e0 + k], hp->cutoff, hp->envelope_p,
+                                   with_derivatives ? &s->du[k] : NULL);
 }
 
 /* z rows of the edges i <- j_k of atom i's row: g W_edge + b + P_self[i] + P_nbr[j_k]. */
@@ -153,11 +151,7 @@ static mlpot_status cgcnn_forward(eval_context *ctx) {
             radial_row(hp, g->distance, e0, deg, &s, 0);
             edge_preactivations(ctx, p, deg, i, g->neighbor + e0, &s);
             memset(s.acc, 0, (size_t)F * sizeof *s.acc);
-            for (int k = 0; k < deg; k++) {
-                const double *zk = s.z + (size_t)k * W;
-                for (int f = 0; f < F; f++)
-                    s.acc[f] += s.u[k] * (nn_sigmoid(zk[f]) * nn_softplus(zk[F + f]));
-            }
+            gate_row_forward(s.acc, s.z, W, s.u, deg, F);
             for (int f = 0; f < F; f++)
                 pre[(size_t)i * F + f] = h_in[(size_t)i * F + f] + s.acc[f] * inv_n;
             softplus_forward(h_out + (size_t)i * F, pre + (size_t)i * F, F);
@@ -201,49 +195,34 @@ static mlpot_status cgcnn_backward(eval_context *ctx) {
                 continue;
             radial_row(hp, g->distance, e0, deg, &s, 1);
             dense_forward(s.z, W, s.g, K, p->W_edge, p->b, deg, K, W); /* g W_edge + b */
-            for (int f = 0; f < F; f++)
-                s.dagg[f] = dpre[(size_t)i * F + f] * inv_n;
             const double *Ps_i = node + (size_t)i * 2 * W, *Pn_i = Ps_i + W;
+            const int *nbr = g->neighbor + e0;
             for (int k = 0; k < deg; k++) {
-                int j = g->neighbor[e0 + k];
-                const double *Ps_j = node + (size_t)j * 2 * W, *Pn_j = Ps_j + W;
-                double *zk = s.z + (size_t)k * W, *dz = s.dz;
+                const double *Ps_j = node + (size_t)nbr[k] * 2 * W, *Pn_j = Ps_j + W;
+                double *zk = s.z + (size_t)k * W, *zr = s.zr + (size_t)k * W;
                 /* z_ji (receiver j, neighbour i) and z_ij, both from the shared edge term */
                 for (int f = 0; f < W; f++) {
-                    s.zr[f] = zk[f] + Ps_j[f] + Pn_i[f];
+                    zr[f] = zk[f] + Ps_j[f] + Pn_i[f];
                     zk[f] += Ps_i[f] + Pn_j[f];
                 }
-                /* edge i <- j: dP_self[i], and the envelope's share of dE/dr */
-                double dm_du = 0;
-                for (int f = 0; f < F; f++) {
-                    double spc, sc;
-                    nn_softplus_sigmoid(zk[F + f], &spc, &sc);
-                    double sf = nn_sigmoid(zk[f]);
-                    dm_du += s.dagg[f] * sf * spc;
-                    double dm = s.u[k] * s.dagg[f];
-                    dz[f] = dm * sf * (1 - sf) * spc;
-                    dz[F + f] = dm * sf * sc;
-                    dP_self[f] += dz[f];
-                    dP_self[F + f] += dz[F + f];
-                }
-                /* dE/dr_ij += du/dr (sum of the gate * dagg) + dz . (dg/dr W_edge) */
-                dense_forward(s.gw, W, s.dg + (size_t)k * K, K, p->W_edge, NULL, 1, K, W);
-                double dot = 0;
-                for (int f = 0; f < W; f++)
-                    dot += dz[f] * s.gw[f];
-                dEdr[e0 + k] += s.du[k] * dm_du + dot;
-                if (with_grad) /* z_ij = ... + g W_edge + b: once per directed edge */
-                    dense_backward(NULL, 0, gp->W_edge, gp->b, dz, W, s.g + (size_t)k * K, K,
-                                   p->W_edge, 1, K, W);
-                /* edge j <- i: its neighbour is i, so it feeds dP_nbr[i] */
-                memset(dz, 0, (size_t)W * sizeof *dz);
-                for (int f = 0; f < F; f++)
-                    s.acc[f] = s.u[k] * dpre[(size_t)j * F + f] * inv_n;
-                gate_backward(dz, s.acc, s.zr, F);
-                for (int f = 0; f < W; f++)
-                    dP_nbr[f] += dz[f];
-                /* (j <- i) adds its W_edge and b gradients in its own row, j's */
             }
+            /* edges i <- j: dP_self[i], and the envelope's share of dE/dr (the gates . dagg) */
+            gate_row_backward(s.dz, W, dP_self, s.dm_du, s.z, W, s.u, inv_n, dpre + (size_t)i * F,
+                              NULL, F, deg, F);
+            /* dE/dr_ij += du/dr dm_du + (dz W_edge^T) . dg/dr, all edges in one product */
+            memset(s.dgv, 0, (size_t)deg * K * sizeof *s.dgv);
+            dense_backward(s.dgv, K, NULL, NULL, s.dz, W, NULL, 0, p->W_edge, deg, K, W);
+            for (int k = 0; k < deg; k++) {
+                double dot = 0;
+                for (int b = 0; b < K; b++)
+                    dot += s.dgv[(size_t)k * K + b] * s.dg[(size_t)k * K + b];
+                dEdr[e0 + k] += s.du[k] * s.dm_du[k] + dot;
+            }
+            if (with_grad) /* z_ij = ... + g W_edge + b: once per directed edge */
+                dense_backward(NULL, 0, gp->W_edge, gp->b, s.dz, W, s.g, K, p->W_edge, deg, K, W);
+            /* edges j <- i: their neighbour is i, so they feed dP_nbr[i]; (j <- i) adds its
+             * W_edge and b gradients in its own row, j's */
+            gate_row_backward(s.dz, W, dP_nbr, NULL, s.zr, W, s.u, inv_n, dpre, nbr, F, deg, F);
         }
         /* dh_in = dpre (the residual) + dP_self W_self^T + dP_nbr W_nbr^T */
 #pragma omp parallel for schedule(static) if (ctx->parallel)

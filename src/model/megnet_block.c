@@ -114,8 +114,7 @@ static void edge_mlp_backward(const eval_context *ctx, const megnet_layer *p,
     shifted_softplus_backward(s->dt2, da_out, s->t2, Ed);
     memset(s->dt1, 0, (size_t)M * sizeof *s->dt1);
     dense_backward(s->dt1, M, NULL, NULL, s->dt2, Ed, NULL, 0, p->edge_W2, 1, M, Ed);
-    for (int k = 0; k < M; k++) /* ds1 -> dt1 */
-        s->dt1[k] *= nn_sigmoid(s->t1[k]);
+    softplus_backward_inplace(s->dt1, s->t1, M); /* ds1 -> dt1 */
 }
 
 /* t3 = h V1a + c V1b + c1; s3 = sp2(t3); t4 = s3 V2 + c2 */
@@ -238,8 +237,7 @@ void megnet_block_backward(eval_context *ctx, const megnet_layer *p, megnet_laye
         memset(s.dt3, 0, (size_t)M * sizeof *s.dt3);
         dense_backward(s.dt3, M, with_grad ? gp->node_W2 : NULL, with_grad ? gp->node_b2 : NULL,
                        s.dt4, F, s.s3, M, p->node_W2, 1, M, F);
-        for (int k = 0; k < M; k++)
-            s.dt3[k] *= nn_sigmoid(s.t3[k]);
+        softplus_backward_inplace(s.dt3, s.t3, M);
         memcpy(dh_in, dh_out, (size_t)F * sizeof *dh_in); /* the residual */
         dense_backward(dh_in, F, with_grad ? gp->node_W1 : NULL, with_grad ? gp->node_b1 : NULL,
                        s.dt3, M, h_in + (size_t)i * F, F, p->node_W1, 1, F, M);
