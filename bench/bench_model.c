@@ -1,5 +1,6 @@
-/* bench_model.c — energy + forces + stress cost of the default cgcnn and megnet sizes
- * (F = 64, L = 3, K = 32, H = 64, r_c = 5 Å; megnet E = 32, M = 64) on diamond Si and bcc Mo
+/* bench_model.c — energy + forces + stress cost of every architecture at its default size
+ * (F = 64, L = 3, K = 32, H = 64, r_c = 5 Å and the architecture's own defaults: megnet and
+ * m3gnet E = 32, M = 64; m3gnet r_3 = 4 Å, N = 4, lambda = 3) on diamond Si and bcc Mo
  * supercells from 8 to ~10^5 atoms, on 1 and 2 threads: µs/atom, GFLOP/s of the dense layers
  * (counted below, per evaluation), and peak memory per atom.
  * Usage: bench_model [ARCH|all] [max_atoms] [max_threads] [min_threads] [reps]
@@ -31,13 +32,23 @@ static mlpot_model *default_model(const model_arch_ops *arch, int z) {
 
 /* Multiply-adds of the dense layers x2, for one energy + forces + stress evaluation, as the
  * code does them (forward, then the reverse sweep with its recomputations). */
-static double dense_flops(const model_hparams *hp, double N, double E) {
+static double dense_flops(const model_hparams *hp, double N, double E, double n_short) {
     double F = hp->n_features, K = hp->n_basis, H = hp->readout_hidden, L = hp->n_layers;
     double readout = N * 4 * F * H;
     if (!strcmp(hp->arch->name, "cgcnn")) /* node terms 3x; g W_edge 2x and dg/dr W_edge 1x */
         return readout + L * (N * 3 * 8 * F * F + E * 3 * 4 * K * F);
-    if (strcmp(hp->arch->name, "megnet"))
+    double threebody = 0;
+    if (!strcmp(hp->arch->name, "m3gnet")) {
+        /* gates h W_alpha and the projections S W_value, S W_gate: forward, recomputed in the
+         * reverse sweep, and their backward (the triplet sums themselves are not counted) */
+        double N3 = hp->arch_value[arch_hparam_index(hp->arch, "n_threebody_basis")];
+        double lmax = hp->arch_value[arch_hparam_index(hp->arch, "threebody_lmax")];
+        double Q = N3 * (lmax + 1);
+        double Ed = hp->arch_value[arch_hparam_index(hp->arch, "n_edge_features")];
+        threebody = L * (N * 3 * 2 * F * Q + n_short * 3 * 4 * Q * Ed);
+    } else if (strcmp(hp->arch->name, "megnet")) {
         return 0; /* not counted */
+    }
     double Ed = hp->arch_value[arch_hparam_index(hp->arch, "n_edge_features")];
     double M = hp->arch_value[arch_hparam_index(hp->arch, "megnet_hidden")];
     double edge_mlp = 4 * M * Ed;                          /* one evaluation of the edge MLP */
@@ -45,7 +56,8 @@ static double dense_flops(const model_hparams *hp, double N, double E) {
     double per_layer = N * 3 * 4 * F * M                    /* Q node terms: fwd, bwd, dh */
                        + E * (edge_mlp * 3 + 4 * M * Ed + 2 * M * Ed) /* fwd, A, B + backward */
                        + N * (node_mlp * 3);
-    return readout + L * per_layer + E * 3 * 2 * K * Ed; /* edge encoder fwd + bwd */
+    return readout + L * per_layer + E * 3 * 2 * K * Ed /* edge encoder fwd + bwd */
+           + threebody;
 }
 
 static int fixed_reps; /* 0: evaluate each cell for 1 s */
@@ -71,7 +83,8 @@ static void run(const model_arch_ops *arch, const char *name, int z, int m, int 
         t = bench_seconds() - t0;
     } while (fixed_reps ? reps < fixed_reps : t < 1.0 && reps < 1000);
     double per_call = t / reps;
-    double flops = dense_flops(&model->hp, n, (double)c->ctx.n_edges);
+    double flops = dense_flops(&model->hp, n, (double)c->ctx.n_edges,
+                               c->ctx.triplets ? (double)c->ctx.triplets->n_short : 0.0);
     long rss1 = bench_current_rss_kb();
     printf("%-7s %-8s %8d %8d %12.2f %10.2f %12.1f\n", arch->name, name, n, threads,
            1e6 * per_call / n, flops / per_call * 1e-9,
@@ -90,7 +103,8 @@ int main(int argc, char **argv) {
     int min_threads = argc > 4 ? atoi(argv[4]) : 1;
     fixed_reps = argc > 5 ? atoi(argv[5]) : 0;
     int min_atoms = argc > 6 ? atoi(argv[6]) : 0;
-    printf("energy + forces + stress, F=64 L=3 K=32 H=64 r_c=5 Å (megnet E=32 M=64)\n");
+    printf("energy + forces + stress, F=64 L=3 K=32 H=64 r_c=5 Å (megnet, m3gnet E=32 M=64; "
+           "m3gnet r_3=4 Å N=4 lambda=3)\n");
     printf("%-7s %-8s %8s %8s %12s %10s %12s\n", "model", "crystal", "atoms", "threads",
            "us/atom", "GFLOP/s", "kB/atom*");
     const int si_sizes[] = {1, 2, 3, 4, 5, 10, 15, 23};
