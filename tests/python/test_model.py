@@ -155,6 +155,9 @@ class Errors(unittest.TestCase):
                 model.compute([14.5], [[0, 0, 0]])
             with self.assertRaisesRegex(mlpot.MlpotError, "non-finite|NaN"):
                 model.compute([14, 14], [[0, 0, 0], [np.nan, 0, 0]])
+            # issue 16: a 1e200 Å span killed the interpreter with SIGFPE
+            with self.assertRaisesRegex(mlpot.MlpotError, "neighbour search can resolve"):
+                model.compute([14, 14], [[0, 0, 0], [1e200, 1e200, 1e200]])
             # after a failure the model still works
             self.assertLess(model.compute([14, 14], [[0, 0, 0], [2.3, 0, 0]]).energy, 0)
         with self.assertRaisesRegex(mlpot.MlpotError, "closed"):
