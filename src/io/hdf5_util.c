@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "core/error.h"
 #include "core/memory.h"
+
+/* Memory files grow in steps of this many bytes. */
+#define HDF5_MEMORY_INCREMENT (1 << 20)
 
 /* H5Pset_file_locking exists from 1.10.7 on the 1.10 branch and from 1.12.1 on. */
 #if (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 12, 0)) || H5_VERSION_GE(1, 12, 1)
@@ -102,47 +106,51 @@ void hdf5_format_shape(int rank, const hsize_t *dims, char *buf, size_t size) {
         snprintf(buf + used, size - used, "]");
 }
 
-/* Creates an empty file ".mlpot-tmp-<pid>-<n>-<name>" beside `path` (same directory, so that
- * rename() is atomic; O_EXCL rather than mkstemp() so that the file gets the user's umask). */
-mlpot_status temp_file_create(const char *path, char **tmp_out) {
-    size_t size = strlen(path) + 64;
-    const char *slash = strrchr(path, '/');
-    int dir_len = slash ? (int)(slash - path) + 1 : 0;
-    char *tmp = NULL;
-    mlpot_status st = mem_calloc(&tmp, size, 1);
+hid_t hdf5_memory_file_create(const char *name, hid_t fcpl) {
+    hid_t fapl = hdf5_file_access_properties();
+    if (fapl < 0)
+        return -1;
+    hid_t file = -1;
+    if (H5Pset_fapl_core(fapl, HDF5_MEMORY_INCREMENT, 0) >= 0)
+        file = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fapl);
+    return file;
+}
+
+mlpot_status hdf5_memory_file_save(hid_t file, atomic_file *out) {
+    hdf5_detail detail;
+    mlpot_status st = MLPOT_OK;
+    char *image = NULL;
+    ssize_t size = -1;
+    if (H5Fflush(file, H5F_SCOPE_LOCAL) >= 0)
+        size = H5Fget_file_image(file, NULL, 0);
+    if (size < 0)
+        st = error_set(MLPOT_ERR_IO, "%s: cannot write: %s", out->path, hdf5_error_detail(&detail));
+    if (!st && !(st = mem_calloc(&image, (size_t)size + 1, 1)) &&
+        H5Fget_file_image(file, image, (size_t)size) != size)
+        st = error_set(MLPOT_ERR_IO, "%s: cannot write: %s", out->path, hdf5_error_detail(&detail));
+    if (H5Fclose(file) < 0 && !st)
+        st = error_set(MLPOT_ERR_IO, "%s: cannot write: %s", out->path, hdf5_error_detail(&detail));
+    if (!st && fwrite(image, 1, (size_t)size, out->fp) != (size_t)size)
+        st = error_set(MLPOT_ERR_IO, "%s: write error: %s", out->path, strerror(errno));
+    free(image);
+    return st;
+}
+
+mlpot_status hdf5_memory_file_write(hid_t file, const char *path) {
+    atomic_file out;
+    mlpot_status st = atomic_file_open(&out, path);
+    if (st) {
+        H5Fclose(file);
+        return st;
+    }
+    hdf5_error_handler saved;
+    hdf5_silence(&saved);
+    st = hdf5_memory_file_save(file, &out);
+    hdf5_restore(&saved);
     if (st)
-        return st;
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, size, "%.*s.mlpot-tmp-%ld-%d-%s", dir_len, path, (long)getpid(), attempt,
-                 path + dir_len);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        st = error_set(MLPOT_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                       strerror(errno));
-        free(tmp);
-        return st;
-    }
-    close(fd);
-    *tmp_out = tmp;
-    return MLPOT_OK;
+        atomic_file_abort(&out);
+    else
+        st = atomic_file_commit(&out);
+    return st;
 }
-
-/* HDF5 does not fsync; do it before the rename so that a crash cannot leave a truncated file
- * under the final name. */
-mlpot_status temp_file_sync(const char *path, const char *tmp_path) {
-    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        mlpot_status st =
-            error_set(MLPOT_ERR_IO, "%s: cannot flush the written file: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return st;
-    }
-    close(fd);
-    return MLPOT_OK;
-}
-

@@ -168,18 +168,14 @@ static mlpot_status write_training(const model_writer *w, const mlpot_model *m) 
     return st;
 }
 
-/* Writes the whole model into a new HDF5 file at tmp_path (messages name `path`). */
-static mlpot_status write_model_file(const mlpot_model *m, const char *path,
-                                     const char *tmp_path) {
+/* Writes the whole model into a new HDF5 memory file (messages name `path`), left open in
+ * w->file on success. */
+static mlpot_status write_model_file(const mlpot_model *m, const char *path, hid_t *file_out) {
     model_writer w = {path, -1, -1, -1, -1};
     mlpot_status st = MLPOT_OK;
-    hid_t fapl = hdf5_file_access_properties();
-    if (fapl < 0)
-        return write_failed(&w, "the file");
-    w.file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    w.file = hdf5_memory_file_create(path, H5P_DEFAULT);
     if (w.file < 0)
         st = write_failed(&w, "the file");
-    H5Pclose(fapl);
     if (!st) {
         w.link_props = H5Pcreate(H5P_LINK_CREATE);
         w.string_type = H5Tcopy(H5T_C_S1);
@@ -202,13 +198,15 @@ static mlpot_status write_model_file(const mlpot_model *m, const char *path,
         H5Tclose(w.string_type);
     if (w.link_props >= 0)
         H5Pclose(w.link_props);
-    if (w.file >= 0 && H5Fclose(w.file) < 0 && !st)
-        st = write_failed(&w, "the file");
+    if (st && w.file >= 0)
+        H5Fclose(w.file);
+    if (!st)
+        *file_out = w.file;
     return st;
 }
 
-mlpot_status model_file_write(const mlpot_model *m, const char *path) {
-    if (!m || !path || !path[0])
+mlpot_status model_file_write_memory(const mlpot_model *m, const char *path, hid_t *file) {
+    if (!m || !path || !path[0] || !file)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "model_file_write: NULL argument");
     /* A file mlpot would refuse to read back is not worth writing. */
     for (int k = 0; k < m->n_tensors; k++) {
@@ -222,23 +220,21 @@ mlpot_status model_file_write(const mlpot_model *m, const char *path) {
                              path, t->name, index);
         }
     }
-    char *tmp_path = NULL;
-    mlpot_status st = temp_file_create(path, &tmp_path);
-    if (st)
-        return st;
     hdf5_error_handler saved;
     hdf5_silence(&saved);
-    st = write_model_file(m, path, tmp_path);
+    mlpot_status st = write_model_file(m, path, file);
     hdf5_restore(&saved);
-    if (!st)
-        st = temp_file_sync(path, tmp_path);
-    if (!st && rename(tmp_path, path) != 0)
-        st = error_set(MLPOT_ERR_IO, "%s: cannot rename the temporary file: %s", path,
-                       strerror(errno));
-    if (st)
-        remove(tmp_path);
-    free(tmp_path);
     return st;
+}
+
+mlpot_status model_file_write(const mlpot_model *m, const char *path) {
+    if (!m || !path || !path[0])
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "model_file_write: NULL argument");
+    hid_t file = -1;
+    mlpot_status st = model_file_write_memory(m, path, &file);
+    if (st)
+        return st;
+    return hdf5_memory_file_write(file, path);
 }
 
 /* =============================================================================================

@@ -4,11 +4,16 @@
 #ifndef MLPOT_MODEL_MODEL_FILE_H
 #define MLPOT_MODEL_MODEL_FILE_H
 
+#include <hdf5.h>
+
 #include "mlpot/mlpot.h"
 
 /* Writes `m` to a temporary file beside `path` and renames it over `path` when complete; on
  * failure nothing is left behind and an existing `path` is untouched. */
 mlpot_status model_file_write(const mlpot_model *m, const char *path);
+/* Writes `m` into a new HDF5 file held in memory (hdf5_memory_file_create) and leaves it open in
+ * *file, for a caller that adds to it (checkpoints) before hdf5_memory_file_save. */
+mlpot_status model_file_write_memory(const mlpot_model *m, const char *path, hid_t *file);
 /* Reads and validates a model file; the message names the file and the first bad attribute or
  * dataset. *out is set only on success. */
 mlpot_status model_file_read(const char *path, mlpot_model **out);

@@ -160,7 +160,8 @@ static herr_t transfer_rows(hid_t ds, hid_t mem_type, int64_t row0, int64_t n_ro
  * =========================================================================================== */
 
 struct dataset_writer {
-    char *path, *tmp_path;
+    char *path;
+    atomic_file out; /* the file is built in memory and written here when closed */
     hid_t file;
     hid_t string_type;
     hid_t ds[N_COLUMNS];   /* -1 until created */
@@ -324,23 +325,21 @@ mlpot_status dataset_writer_open(dataset_writer **out, const char *path) {
     w->file = w->string_type = -1;
     for (int c = 0; c < N_COLUMNS; c++)
         w->ds[c] = -1;
-    if ((st = mem_strdup(&w->path, path)) || (st = temp_file_create(path, &w->tmp_path))) {
+    /* the temporary file up front: an unwritable directory fails before any work */
+    if ((st = mem_strdup(&w->path, path)) || (st = atomic_file_open(&w->out, path))) {
         free(w->path);
         free(w);
         return st;
     }
     hdf5_error_handler saved;
     hdf5_silence(&saved);
-    hid_t fapl = hdf5_file_access_properties();
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    if (fapl >= 0 && fcpl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0)
-        w->file = H5Fcreate(w->tmp_path, H5F_ACC_TRUNC, fcpl, fapl);
+    if (fcpl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0)
+        w->file = hdf5_memory_file_create(path, fcpl);
     if (w->file < 0)
         st = writer_failed(w, "the file");
     if (fcpl >= 0)
         H5Pclose(fcpl);
-    if (fapl >= 0)
-        H5Pclose(fapl);
     if (!st && (w->string_type = hdf5_utf8_string_type()) < 0)
         st = writer_failed(w, "the file");
     if (!st)
@@ -436,12 +435,11 @@ static void writer_free(dataset_writer *w) {
     for (int c = 0; c < N_COLUMNS; c++)
         free(w->buf[c]);
     free(w->path);
-    free(w->tmp_path);
     free(w);
 }
 
-/* Closes every HDF5 object of the writer; returns -1 if closing the file failed. */
-static herr_t writer_close_objects(dataset_writer *w) {
+/* Closes every HDF5 object of the writer but the file. */
+static void writer_close_objects(dataset_writer *w) {
     for (int c = 0; c < N_COLUMNS; c++)
         if (w->ds[c] >= 0) {
             H5Dclose(w->ds[c]);
@@ -450,11 +448,6 @@ static herr_t writer_close_objects(dataset_writer *w) {
     if (w->string_type >= 0)
         H5Tclose(w->string_type);
     w->string_type = -1;
-    herr_t result = 0;
-    if (w->file >= 0)
-        result = H5Fclose(w->file);
-    w->file = -1;
-    return result;
 }
 
 mlpot_status dataset_writer_close(dataset_writer *w) {
@@ -463,16 +456,17 @@ mlpot_status dataset_writer_close(dataset_writer *w) {
     hdf5_error_handler saved;
     hdf5_silence(&saved);
     mlpot_status st = writer_flush(w);
-    if (writer_close_objects(w) < 0 && !st)
-        st = writer_failed(w, "the file");
-    hdf5_restore(&saved);
+    writer_close_objects(w);
     if (!st)
-        st = temp_file_sync(w->path, w->tmp_path);
-    if (!st && rename(w->tmp_path, w->path) != 0)
-        st = error_set(MLPOT_ERR_IO, "%s: cannot rename the temporary file: %s", w->path,
-                       strerror(errno));
+        st = hdf5_memory_file_save(w->file, &w->out);
+    else
+        H5Fclose(w->file);
+    w->file = -1;
+    hdf5_restore(&saved);
     if (st)
-        remove(w->tmp_path);
+        atomic_file_abort(&w->out);
+    else
+        st = atomic_file_commit(&w->out);
     writer_free(w);
     return st;
 }
@@ -483,9 +477,10 @@ void dataset_writer_abort(dataset_writer *w) {
     hdf5_error_handler saved;
     hdf5_silence(&saved);
     writer_close_objects(w);
+    if (w->file >= 0)
+        H5Fclose(w->file);
     hdf5_restore(&saved);
-    if (w->tmp_path)
-        remove(w->tmp_path);
+    atomic_file_abort(&w->out);
     writer_free(w);
 }
 
