@@ -3,9 +3,7 @@
 #include "cli/cli_common.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <math.h>
 #include <stdarg.h>
@@ -77,24 +75,11 @@ int cli_output_open(cli_output *out, const char *path) {
         return 1;
     }
     snprintf(out->path, sizeof out->path, "%s", path);
-    const char *slash = strrchr(path, '/');
-    int dir_len = slash ? (int)(slash - path) + 1 : 0;
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(out->tmp, sizeof out->tmp, "%.*s.mlpot-tmp-%ld-%d-%s", dir_len, path,
-                 (long)getpid(), attempt, path + dir_len);
-        fd = open(out->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0 || !(out->fp = fdopen(fd, "w"))) {
-        fprintf(stderr, "mlpot: %s: cannot create: %s\n", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            remove(out->tmp);
-        }
+    if (atomic_file_open(&out->file, path)) {
+        fprintf(stderr, "mlpot: %s\n", mlpot_last_error());
         return 0;
     }
+    out->fp = out->file.fp;
     return 1;
 }
 
@@ -103,25 +88,19 @@ int cli_output_close(cli_output *out, int keep) {
         return 1;
     if (out->fp == stdout) {
         out->fp = NULL;
-        if (fflush(stdout) != 0) {
-            fprintf(stderr, "mlpot: <stdout>: write error\n");
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "mlpot: <stdout>: write error: %s\n", strerror(errno));
             return 0;
         }
         return 1;
     }
-    int bad = fflush(out->fp) != 0 || ferror(out->fp) || fsync(fileno(out->fp)) != 0;
-    bad |= fclose(out->fp) != 0;
     out->fp = NULL;
-    if (!keep || bad) {
-        remove(out->tmp);
-        if (bad)
-            fprintf(stderr, "mlpot: %s: write error\n", out->path);
-        return !bad;
+    if (!keep) {
+        atomic_file_abort(&out->file);
+        return 1;
     }
-    if (rename(out->tmp, out->path) != 0) {
-        fprintf(stderr, "mlpot: %s: cannot rename the temporary file: %s\n", out->path,
-                strerror(errno));
-        remove(out->tmp);
+    if (atomic_file_commit(&out->file)) {
+        fprintf(stderr, "mlpot: %s\n", mlpot_last_error());
         return 0;
     }
     return 1;

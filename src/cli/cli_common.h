@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "io/atomic_file.h"
 #include "mlpot/mlpot.h"
 
 #define CLI_EXIT_USAGE 2
@@ -28,7 +29,7 @@ int cli_parse_double(const char *command, const char *option, const char *text, 
 typedef struct {
     FILE *fp;
     char path[4096];
-    char tmp[4200];
+    atomic_file file;
 } cli_output;
 int cli_output_open(cli_output *out, const char *path);
 int cli_output_close(cli_output *out, int keep);

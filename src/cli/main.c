@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli_common.h"
+#include "io/atomic_file.h"
 
 typedef struct {
     const char *name;
@@ -33,6 +34,8 @@ static void print_help(FILE *fp) {
 }
 
 int main(int argc, char **argv) {
+    /* a batch system's wall time (SIGTERM), ^C or a closed terminal: no temporary files left */
+    atomic_file_install_signal_cleanup();
     if (argc < 2) {
         print_help(stderr);
         return CLI_EXIT_USAGE;

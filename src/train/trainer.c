@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "train/trainer.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/sha256.h"
+#include "io/atomic_file.h"
 #include "io/structure.h"
 #include "model/model_file.h"
 #include "train/checkpoint.h"
@@ -370,22 +372,16 @@ static mlpot_status append_csv(trainer *t, const char *fmt, ...) {
 }
 
 static mlpot_status write_text_file(const char *path, const char *text) {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp)
-        return error_set(MLPOT_ERR_MEMORY, "out of memory");
-    snprintf(tmp, len + 16, "%s.part", path);
-    FILE *fp = fopen(tmp, "w");
-    int bad = !fp || fputs(text, fp) < 0;
-    if (fp)
-        bad |= fclose(fp) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        free(tmp);
-        return error_set(MLPOT_ERR_IO, "%s: cannot write", path);
+    atomic_file out;
+    mlpot_status st = atomic_file_open(&out, path);
+    if (st)
+        return st;
+    if (fputs(text, out.fp) < 0) {
+        st = error_set(MLPOT_ERR_IO, "%s: write error: %s", path, strerror(errno));
+        atomic_file_abort(&out);
+        return st;
     }
-    free(tmp);
-    return MLPOT_OK;
+    return atomic_file_commit(&out);
 }
 
 static void free_trainer(trainer *t) {

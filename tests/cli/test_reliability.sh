@@ -89,4 +89,27 @@ for mechanism in "${mechanisms[@]}"; do
     done
 done
 
+# --- SIGTERM, SIGINT and SIGHUP remove the command's temporary files (kept before) ---
+SIG=$TMP/signals
+mkdir -p "$SIG"
+for signal in TERM INT HUP; do
+    # job control, so that the background command does not start with SIGINT ignored
+    set -m
+    "$MLPOT" md "$SI" --steps 100000000 --every 1 --traj "$SIG/t.xyz" --log "$SIG/t.csv" \
+        --threads 1 >/dev/null 2>&1 &
+    pid=$!
+    set +m
+    rm -f "$SIG"/.mlpot-tmp-*
+    for _ in $(seq 1 200); do
+        compgen -G "$SIG/.mlpot-tmp-*" >/dev/null && break
+        sleep 0.05
+    done
+    sleep 0.2
+    kill -"$signal" "$pid"
+    RC=0
+    wait "$pid" || RC=$?
+    expect_rc $((128 + $(kill -l "$signal"))) "md killed by SIG$signal dies of it"
+    no_temp_files "$SIG" "md killed by SIG$signal"
+done
+
 finish test_reliability
