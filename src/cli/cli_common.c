@@ -9,6 +9,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include <sys/stat.h>
+
+#include "io/hdf5_probe.h"
 #include "io/line_reader.h"
 #include "io/structure_formats.h"
 
@@ -101,6 +104,66 @@ int cli_output_close(cli_output *out, int keep) {
     }
     if (atomic_file_commit(&out->file)) {
         fprintf(stderr, "mlpot: %s\n", mlpot_last_error());
+        return 0;
+    }
+    return 1;
+}
+
+static const char *kind_name(cli_file_kind kind) {
+    switch (kind) {
+    case CLI_KIND_STRUCTURE: return "a structure file";
+    case CLI_KIND_MODEL: return "a model file";
+    case CLI_KIND_DATASET: return "a dataset";
+    case CLI_KIND_HDF5: return "an HDF5 file";
+    default: return "a text file";
+    }
+}
+
+/* What an existing file holds: HDF5 by content, structure files by name (as readers pick
+ * their format). */
+static cli_file_kind existing_kind(const char *path) {
+    char format[64];
+    if (hdf5_file_format(path, format, sizeof format)) {
+        if (!strcmp(format, "mlpot-model"))
+            return CLI_KIND_MODEL;
+        if (!strcmp(format, "mlpot-dataset"))
+            return CLI_KIND_DATASET;
+        return CLI_KIND_HDF5;
+    }
+    return mlpot_format_from_path(path) ? CLI_KIND_STRUCTURE : CLI_KIND_TEXT;
+}
+
+int cli_check_output(const char *command, const char *output, cli_file_kind kind,
+                     const char *const *inputs, int n_inputs, int force) {
+    struct stat out_st, in_st;
+    if (!output || !strcmp(output, "-") || stat(output, &out_st) != 0)
+        return 1;
+    for (int k = 0; k < n_inputs; k++)
+        if (inputs[k] && stat(inputs[k], &in_st) == 0 && in_st.st_dev == out_st.st_dev &&
+            in_st.st_ino == out_st.st_ino) {
+            fprintf(stderr, "mlpot %s: output %s is the input %s; refusing to overwrite it\n",
+                    command, output, inputs[k]);
+            return 0;
+        }
+    if (force || !S_ISREG(out_st.st_mode))
+        return 1;
+    cli_file_kind existing = existing_kind(output);
+    if (existing != CLI_KIND_TEXT && existing != kind) {
+        fprintf(stderr,
+                "mlpot %s: %s exists and is %s, not %s; refusing to replace it (--force to "
+                "replace it anyway)\n",
+                command, output, kind_name(existing), kind_name(kind));
+        return 0;
+    }
+    return 1;
+}
+
+int cli_check_trajectory_name(const char *command, const char *traj) {
+    const char *format = traj ? mlpot_format_from_path(traj) : NULL;
+    if (format && strcmp(format, "extxyz") != 0) {
+        cli_usage_error(command, "--traj %s: a trajectory is written as extended XYZ (*.xyz, "
+                                 "*.extxyz); a %s file holds one structure",
+                        traj, format);
         return 0;
     }
     return 1;

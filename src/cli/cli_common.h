@@ -34,6 +34,26 @@ typedef struct {
 int cli_output_open(cli_output *out, const char *path);
 int cli_output_close(cli_output *out, int keep);
 
+/* What an output file holds, for cli_check_output. */
+typedef enum {
+    CLI_KIND_TEXT,      /* CSV logs, JSON, SVG plots */
+    CLI_KIND_STRUCTURE, /* VASP, extended XYZ */
+    CLI_KIND_MODEL,     /* HDF5 model files and checkpoints */
+    CLI_KIND_DATASET,   /* HDF5 datasets */
+    CLI_KIND_HDF5       /* another HDF5 file */
+} cli_file_kind;
+/* Checked before any work, for every output of every command: refuses an output that is one
+ * of the command's inputs (the same file by device and inode, whatever the name) and, unless
+ * force, an existing file of another kind than the output (a model or dataset, a structure
+ * file, any HDF5 file; a text file may be replaced by anything). NULL or "-" outputs pass.
+ * Prints "mlpot <command>: ..." and returns 0 when the output is refused. */
+int cli_check_output(const char *command, const char *output, cli_file_kind kind,
+                     const char *const *inputs, int n_inputs, int force);
+
+/* A trajectory is extended XYZ: a --traj name that says another format (a VASP file holds one
+ * structure) is a usage error, printed, returning 0; NULL passes. */
+int cli_check_trajectory_name(const char *command, const char *traj);
+
 /* JSON output helpers (one object per line). */
 void json_string(FILE *fp, const char *text);
 void json_number(FILE *fp, double x); /* null for NaN/inf */

@@ -29,7 +29,8 @@ static const char *dataset_help =
     "<command> --help' describes a command.\n";
 
 static const char *convert_help =
-    "usage: mlpot dataset convert IN... -o OUT [--format vasp|extxyz] [--species Si,O]\n\n"
+    "usage: mlpot dataset convert IN... -o OUT [--format vasp|extxyz] [--species Si,O]\n"
+    "                             [--force]\n\n"
     "Writes every frame of the inputs, in order, to OUT. Inputs are structure files (extended\n"
     "XYZ, VASP) or datasets (*.h5, *.hdf5); OUT is a dataset (*.h5, *.hdf5) or a structure file\n"
     "(*.xyz, *.extxyz; POSCAR for a single frame). Energy, forces and stress come from each\n"
@@ -37,7 +38,9 @@ static const char *convert_help =
     "the directory). Back in extended XYZ the name becomes config_type. Frames stream: no more\n"
     "than a few thousand are held at once. OUT is written to a temporary file and renamed when\n"
     "complete.\n\n"
-    "  -o, --output OUT   the file to write (required)\n"
+    "  -o, --output OUT   the file to write (required); never one of the inputs\n"
+    "  --force            replace OUT even if it is a file of another kind (a model; a\n"
+    "                     structure file when OUT is a dataset, or the reverse)\n"
     "  --format F         format of the structure-file inputs (default: from the names)\n"
     "  --species S        element symbols for VASP 4 files without a species line\n";
 
@@ -51,7 +54,8 @@ static const char *info_help =
     "  --json   one JSON object\n";
 
 static const char *split_help =
-    "usage: mlpot dataset split FILE --fractions A,B[,C...] [--seed S] -o OUT_A -o OUT_B...\n\n"
+    "usage: mlpot dataset split FILE --fractions A,B[,C...] [--seed S] -o OUT_A -o OUT_B...\n"
+    "                           [--force]\n\n"
     "Splits a dataset at random into parts of the given fractions (summing to 1), one -o per\n"
     "fraction. The permutation is reproducible on every machine: splitmix64 seeded with S\n"
     "(default 0) drives a Fisher-Yates shuffle (for i = F-1 down to 1, swap i with j = r mod\n"
@@ -60,7 +64,8 @@ static const char *split_help =
     "fractions. Every part keeps the original frame order, names, weights and root attributes.\n\n"
     "  --fractions A,B   fractions of the frames for the outputs, in order (required)\n"
     "  --seed S          seed of the permutation, a non-negative integer (default 0)\n"
-    "  -o, --output OUT  an output dataset; one per fraction\n";
+    "  -o, --output OUT  an output dataset; one per fraction; never FILE\n"
+    "  --force           replace an OUT that is a file of another kind (a model, a structure)\n";
 
 /* ---- progress on a terminal: "frames 12000/?  3400 frames/s" ---- */
 
@@ -199,12 +204,13 @@ static int dataset_convert(int argc, char **argv) {
     static const struct option long_options[] = {{"output", required_argument, 0, 'o'},
                                                  {"format", required_argument, 0, 'f'},
                                                  {"species", required_argument, 0, 'S'},
+                                                 {"force", no_argument, 0, 'R'},
                                                  {"help", no_argument, 0, 'h'},
                                                  {0, 0, 0, 0}};
     const char *cmd = "dataset convert";
     mlpot_read_options read_opt = {0};
     const char *output = NULL;
-    int c;
+    int c, force = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":ho:", long_options, NULL)) != -1) {
@@ -216,6 +222,7 @@ static int dataset_convert(int argc, char **argv) {
             break;
         case 'f': read_opt.format = optarg; break;
         case 'S': read_opt.species = optarg; break;
+        case 'R': force = 1; break;
         case 'h': fputs(convert_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -230,6 +237,10 @@ static int dataset_convert(int argc, char **argv) {
                                "cannot tell the format of '%s'; expected *.h5, *.hdf5, *.xyz, "
                                "*.extxyz, *.vasp, POSCAR* or CONTCAR*",
                                output);
+    if (!cli_check_output(cmd, output,
+                          is_dataset_path(output) ? CLI_KIND_DATASET : CLI_KIND_STRUCTURE,
+                          (const char *const *)argv + optind, argc - optind, force))
+        return CLI_EXIT_FAILURE;
     convert_output out = {0};
     mlpot_status st = is_dataset_path(output) ? dataset_writer_open(&out.dataset_out, output)
                                               : mlpot_writer_open(&out.structure_out, output, NULL);
@@ -716,12 +727,13 @@ static int dataset_split(int argc, char **argv) {
     static const struct option long_options[] = {{"fractions", required_argument, 0, 'F'},
                                                  {"seed", required_argument, 0, 's'},
                                                  {"output", required_argument, 0, 'o'},
+                                                 {"force", no_argument, 0, 'R'},
                                                  {"help", no_argument, 0, 'h'},
                                                  {0, 0, 0, 0}};
     const char *cmd = "dataset split";
     const char *outputs[MAX_SPLIT_PARTS];
     double fractions[MAX_SPLIT_PARTS];
-    int n_outputs = 0, n_fractions = 0, c;
+    int n_outputs = 0, n_fractions = 0, force = 0, c;
     uint64_t seed = 0;
     opterr = 0;
     optind = 1;
@@ -740,6 +752,7 @@ static int dataset_split(int argc, char **argv) {
                 return cli_usage_error(cmd, "at most %d outputs", MAX_SPLIT_PARTS);
             outputs[n_outputs++] = optarg;
             break;
+        case 'R': force = 1; break;
         case 'h': fputs(split_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -759,6 +772,9 @@ static int dataset_split(int argc, char **argv) {
         for (int j = 0; j < i; j++)
             if (!strcmp(outputs[i], outputs[j]))
                 return cli_usage_error(cmd, "output '%s' is given twice", outputs[i]);
+        if (!cli_check_output(cmd, outputs[i], CLI_KIND_DATASET, (const char *const *)argv + optind,
+                              1, force))
+            return CLI_EXIT_FAILURE;
     }
     const char *path = argv[optind];
     dataset *d = NULL;

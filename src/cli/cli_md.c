@@ -21,7 +21,7 @@ static const char *md_help =
     "usage: mlpot md STRUCTURE --steps N [--model FILE] [--dt FS] [--temperature K]\n"
     "                [--ensemble nve|nvt-langevin|nvt-nose-hoover] [--friction G] [--tdamp FS]\n"
     "                [--chain M] [--seed S] [--every K] [--traj OUT.extxyz] [--log THERMO.csv]\n"
-    "                [--threads N] [--input-format F]\n\n"
+    "                [--threads N] [--input-format F] [--force]\n\n"
     "Molecular dynamics of the first structure of STRUCTURE in metal units (eV, Å, fs, amu),\n"
     "with velocity Verlet. Velocities start from a Maxwell–Boltzmann distribution at the\n"
     "temperature, with zero total momentum, rescaled to exactly that temperature (3N - 3\n"
@@ -41,7 +41,9 @@ static const char *md_help =
     "  --log FILE          thermo as CSV: step,time_fs,epot_eV,ekin_eV,etot_eV,conserved_eV,\n"
     "                      temperature_K,pressure_GPa (pressure empty unless 3D-periodic)\n"
     "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
-    "  --input-format F    vasp or extxyz (default: from the file name)\n\n"
+    "  --input-format F    vasp or extxyz (default: from the file name)\n"
+    "  --force             replace an existing output of another kind (a model, dataset\n"
+    "                      or structure file); an output is never one of the inputs\n\n"
     "conserved_eV is etot_eV plus the energy the thermostat exchanged (Langevin: heat taken\n"
     "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. Outputs are\n"
     "written to temporary files and renamed when the run completes.\n";
@@ -147,14 +149,14 @@ static mlpot_status trajectory_write(mlpot_writer *w, mlpot_structure *frame, co
 typedef struct {
     long steps, every, chain;
     md_params params;
-    int threads;
+    int threads, force;
     const char *model, *ensemble, *traj, *log, *input_format;
 } md_options;
 
 /* Parses the options; 0 on success, else the exit status (a message has been printed). */
 static int parse_md_options(int argc, char **argv, md_options *o) {
     enum { O_MODEL = 256, O_STEPS, O_DT, O_TEMP, O_ENS, O_FRICTION, O_TDAMP, O_CHAIN, O_SEED,
-           O_EVERY, O_TRAJ, O_LOG, O_THREADS, O_INFMT };
+           O_EVERY, O_TRAJ, O_LOG, O_THREADS, O_INFMT, O_FORCE };
     static const struct option long_options[] = {
         {"model", required_argument, 0, O_MODEL},   {"steps", required_argument, 0, O_STEPS},
         {"dt", required_argument, 0, O_DT},         {"temperature", required_argument, 0, O_TEMP},
@@ -164,6 +166,7 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         {"traj", required_argument, 0, O_TRAJ},     {"log", required_argument, 0, O_LOG},
         {"threads", required_argument, 0, O_THREADS},
         {"input-format", required_argument, 0, O_INFMT},
+        {"force", no_argument, 0, O_FORCE},
         {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
     o->steps = -1;
     o->every = 10;
@@ -204,6 +207,7 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
             o->threads = (int)value;
             break;
         case O_INFMT: o->input_format = optarg; break;
+        case O_FORCE: o->force = 1; break;
         case 'h': fputs(md_help, stdout); return -1;
         case ':': return cli_usage_error("md", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("md", "unknown option '%s'", argv[optind - 1]);
@@ -231,6 +235,15 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         return cli_usage_error("md", "--tdamp must be positive, got %g", o->params.tdamp_fs);
     o->params.friction_per_fs = friction_per_ps * 1e-3;
     o->params.chain_length = (int)o->chain;
+    /* a trajectory has many frames: a name that says VASP (one structure) is refused rather
+     * than given extended XYZ under it */
+    if (!cli_check_trajectory_name("md", o->traj))
+        return CLI_EXIT_USAGE;
+    const char *inputs[] = {argv[optind], o->model};
+    if (!cli_check_output("md", o->traj, CLI_KIND_STRUCTURE, inputs, 2, o->force) ||
+        !cli_check_output("md", o->log, CLI_KIND_TEXT, inputs, 2, o->force) ||
+        !cli_check_output("md", o->log, CLI_KIND_TEXT, &o->traj, 1, 1))
+        return CLI_EXIT_FAILURE;
     return 0;
 }
 

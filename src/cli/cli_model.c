@@ -15,7 +15,7 @@
 static const char *model_help =
     "usage: mlpot model init --arch cgcnn|megnet --species Si,O --cutoff R [options] -o FILE\n"
     "       mlpot model info FILE\n"
-    "       mlpot model describe FILE TEXT [-o OUT]\n\n"
+    "       mlpot model describe FILE TEXT [-o OUT [--force]]\n\n"
     "init creates a randomly initialised model (Glorot-uniform weights, N(0,1) embeddings,\n"
     "zero biases unless --bias-std) with these hyper-parameters (model.md):\n"
     "  --arch A             cgcnn or megnet\n"
@@ -34,6 +34,7 @@ static const char *model_help =
     "  --seed S             random seed (default 0)\n"
     "  --description TEXT   free text stored in the file\n"
     "  -o FILE              output model file (written atomically)\n"
+    "  --force              replace FILE even if it is a dataset or structure file\n"
     "info prints the architecture, hyper-parameters, species, parameter count, description\n"
     "and training provenance of a model file.\n"
     "describe sets the description (what the model is for and what it is not) and writes\n"
@@ -87,7 +88,7 @@ static int parse_species(const char *text, model_hparams *hp) {
 
 static int model_init(int argc, char **argv) {
     enum { O_ARCH = 256, O_SPECIES, O_CUTOFF, O_FEATURES, O_LAYERS, O_BASIS, O_READOUT,
-           O_EDGE, O_MEGNET, O_ENVP, O_AVG, O_SCALE, O_SHIFT, O_BIAS, O_SEED, O_DESC };
+           O_EDGE, O_MEGNET, O_ENVP, O_AVG, O_SCALE, O_SHIFT, O_BIAS, O_SEED, O_DESC, O_FORCE };
     static const struct option long_options[] = {
         {"arch", required_argument, 0, O_ARCH},
         {"species", required_argument, 0, O_SPECIES},
@@ -106,13 +107,14 @@ static int model_init(int argc, char **argv) {
         {"seed", required_argument, 0, O_SEED},
         {"description", required_argument, 0, O_DESC},
         {"output", required_argument, 0, 'o'},
+        {"force", no_argument, 0, O_FORCE},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     model_hparams hp = {.n_layers = 3, .n_features = 64, .n_basis = 32, .readout_hidden = 64,
                         .n_edge_features = 32, .megnet_hidden = 64, .envelope_p = 6,
                         .avg_neighbors = 24.0, .energy_scale = 1.0};
     const char *arch = NULL, *output = NULL, *description = NULL;
-    int have_species = 0, have_cutoff = 0;
+    int have_species = 0, have_cutoff = 0, force = 0;
     double bias_std = 0;
     long seed = 0;
     int c;
@@ -145,6 +147,7 @@ static int model_init(int argc, char **argv) {
             break;
         case O_DESC: description = optarg; break;
         case 'o': output = optarg; break;
+        case O_FORCE: force = 1; break;
         case 'h': fputs(model_help, stdout); return 0;
         case ':':
             return cli_usage_error("model init", "option '%s' needs a value", argv[optind - 1]);
@@ -157,6 +160,8 @@ static int model_init(int argc, char **argv) {
         return cli_usage_error("model init", "unexpected argument '%s'", argv[optind]);
     if (!arch || !have_species || !have_cutoff || !output)
         return cli_usage_error("model init", "--arch, --species, --cutoff and -o are required");
+    if (!cli_check_output("model init", output, CLI_KIND_MODEL, NULL, 0, force))
+        return CLI_EXIT_FAILURE;
     if (!strcmp(arch, "cgcnn"))
         hp.arch = MODEL_ARCH_CGCNN;
     else if (!strcmp(arch, "megnet"))
@@ -240,10 +245,15 @@ static int model_describe(int argc, char **argv) {
         return 0;
     }
     const char *output = NULL;
+    int force = argc > 3 && !strcmp(argv[argc - 1], "--force");
+    argc -= force;
     if (argc == 5 && !strcmp(argv[3], "-o"))
         output = argv[4];
     else if (argc != 3)
-        return cli_usage_error("model describe", "expected FILE TEXT [-o OUT]");
+        return cli_usage_error("model describe", "expected FILE TEXT [-o OUT [--force]]");
+    /* OUT may be FILE (the same as no -o); it may not replace a file of another kind */
+    if (!cli_check_output("model describe", output, CLI_KIND_MODEL, NULL, 0, force))
+        return CLI_EXIT_FAILURE;
     if (argv[1][0] == '-')
         return cli_usage_error("model describe", "expected a model file, got '%s'", argv[1]);
     mlpot_model *m = NULL;

@@ -75,6 +75,43 @@ int hdf5_is_file(const char *path) {
 #endif
 }
 
+int hdf5_file_format(const char *path, char *buf, size_t size) {
+    buf[0] = '\0';
+    hdf5_error_handler saved;
+    hdf5_silence(&saved);
+    int is_hdf5 = hdf5_is_file(path);
+    hid_t file = is_hdf5 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+    hid_t attr = file >= 0 && H5Aexists(file, "format") > 0 ? H5Aopen(file, "format", H5P_DEFAULT)
+                                                           : -1;
+    hid_t type = attr >= 0 ? H5Aget_type(attr) : -1;
+    if (type >= 0 && H5Tget_class(type) == H5T_STRING) {
+        if (H5Tis_variable_str(type) > 0) {
+            char *text = NULL;
+            hid_t memtype = H5Tget_native_type(type, H5T_DIR_DEFAULT);
+            if (memtype >= 0 && H5Aread(attr, memtype, &text) >= 0 && text) {
+                snprintf(buf, size, "%s", text);
+                H5free_memory(text);
+            }
+            if (memtype >= 0)
+                H5Tclose(memtype);
+        } else {
+            size_t n = H5Tget_size(type);
+            char *text = n > 0 && n < 4096 ? calloc(n + 1, 1) : NULL;
+            if (text && H5Aread(attr, type, text) >= 0)
+                snprintf(buf, size, "%s", text);
+            free(text);
+        }
+    }
+    if (type >= 0)
+        H5Tclose(type);
+    if (attr >= 0)
+        H5Aclose(attr);
+    if (file >= 0)
+        H5Fclose(file);
+    hdf5_restore(&saved);
+    return is_hdf5;
+}
+
 /* Frees what HDF5 allocated while reading variable-length data into buf. */
 void hdf5_reclaim(hid_t type, hid_t space, void *buf) {
 #if H5_VERSION_GE(1, 12, 0)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "io/atomic_file.h"
+#include "io/hdf5_probe.h"
 #include "mlpot/mlpot.h"
 
 typedef struct {

@@ -89,6 +89,65 @@ for mechanism in "${mechanisms[@]}"; do
     done
 done
 
+# --- an output that names an input, or replaces a file of another kind: refused ---
+# (each of these replaced the input silently with exit 0 before)
+OUT=$TMP/outputs
+mkdir -p "$OUT"
+cp "$TMP/data.h5" "$OUT/d.h5"
+cp "$TMP/teacher.h5" "$OUT/m.h5"
+cp "$SI" "$OUT/g.vasp"
+sums() { sha256sum "$OUT/d.h5" "$OUT/m.h5" "$OUT/g.vasp"; }
+before=$(sums)
+tiny=(--cutoff 4 --features 8 --layers 1 --basis 8 --epochs 1 --threads 1 --valid-fraction 0)
+check_refused() { # WHAT TEXT CMD...
+    local what=$1 text=$2
+    shift 2
+    run "$@"
+    expect_rc 1 "$what"
+    expect_in err "$text" "$what: message"
+    if [[ $(sums) == "$before" ]]; then ok; else bad "$what: an input changed"; fi
+    no_temp_files "$OUT" "$what"
+}
+check_refused "train -o the dataset" "is the input" \
+    "$MLPOT" train --train "$OUT/d.h5" "${tiny[@]}" -o "$OUT/d.h5"
+check_refused "train --log the dataset" "is the input" \
+    "$MLPOT" train --train "$OUT/d.h5" "${tiny[@]}" -o "$OUT/new.h5" --log "$OUT/d.h5"
+check_refused "train --checkpoint the dataset" "is the input" \
+    "$MLPOT" train --train "$OUT/d.h5" "${tiny[@]}" -o "$OUT/new.h5" --checkpoint "$OUT/d.h5"
+check_refused "train --log an existing model" "is a model file" \
+    "$MLPOT" train --train "$OUT/d.h5" "${tiny[@]}" -o "$OUT/new.h5" --log "$OUT/m.h5"
+check_refused "eval --plot the model" "is the input" \
+    "$MLPOT" eval "$OUT/m.h5" "$OUT/d.h5" --plot "$OUT/m.h5"
+check_refused "md --traj the model" "is the input" \
+    "$MLPOT" md "$OUT/g.vasp" --model "$OUT/m.h5" --steps 1 --traj "$OUT/m.h5"
+check_refused "md --log the structure" "is the input" \
+    "$MLPOT" md "$OUT/g.vasp" --model "$OUT/m.h5" --steps 1 --log "$OUT/g.vasp"
+check_refused "predict -o the model" "is the input" \
+    "$MLPOT" predict "$OUT/g.vasp" --model "$OUT/m.h5" -o "$OUT/m.h5"
+check_refused "dataset split onto its input" "is the input" \
+    "$MLPOT" dataset split "$OUT/d.h5" --fractions 0.5,0.5 -o "$OUT/d.h5" -o "$OUT/e.h5"
+check_refused "dataset convert over a model" "is a model file, not a dataset" \
+    "$MLPOT" dataset convert "$OUT/g.vasp" -o "$OUT/m.h5"
+check_refused "model init over a dataset" "is a dataset, not a model file" \
+    "$MLPOT" model init --arch cgcnn --species Si --cutoff 4 -o "$OUT/d.h5"
+check_refused "relax -o the input" "is the input" \
+    "$MLPOT" relax "$OUT/g.vasp" --model "$OUT/m.h5" -o "$OUT/g.vasp"
+# md --traj out.vasp wrote extended XYZ under a VASP name: refused, nothing written
+run "$MLPOT" md "$OUT/g.vasp" --model "$OUT/m.h5" --steps 1 --traj "$OUT/out.vasp"
+expect_one_line_error 2 "md --traj out.vasp" "a trajectory is written as extended XYZ"
+[[ ! -e $OUT/out.vasp ]] && ok || bad "md --traj out.vasp wrote a file"
+# --force replaces a file of another kind (never an input)
+cp "$OUT/d.h5" "$OUT/d2.h5"
+run "$MLPOT" model init --arch cgcnn --species Si --cutoff 4 -o "$OUT/d2.h5" --force
+expect_rc 0 "model init --force over a dataset"
+run "$MLPOT" model info "$OUT/d2.h5"
+expect_rc 0 "model init --force wrote a model"
+run "$MLPOT" train --train "$OUT/d.h5" "${tiny[@]}" -o "$OUT/d.h5" --force
+expect_rc 1 "--force does not let an output be an input"
+# a new file and a file of its own kind are written as before
+run "$MLPOT" model init --arch cgcnn --species Si --cutoff 4 -o "$OUT/d2.h5"
+expect_rc 0 "a model replaces a model"
+
 # --- SIGTERM, SIGINT and SIGHUP remove the command's temporary files (kept before) ---
 SIG=$TMP/signals
 mkdir -p "$SIG"
