@@ -11,6 +11,7 @@
 #include "core/elements.h"
 #include "io/line_reader.h"
 #include "model/model.h"
+#include "model/model_file.h"
 
 static const char *model_help =
     "usage: mlpot model init --arch cgcnn|megnet --species Si,O --cutoff R [options] -o FILE\n"
@@ -228,6 +229,11 @@ static int model_info(int argc, char **argv) {
     printf("  avg neighbours      %g\n", hp->avg_neighbors);
     printf("  energy scale, shift %g, %g eV\n", hp->energy_scale, hp->energy_shift);
     printf("  parameters          %zu\n", m->n_params);
+    char sha[65];
+    model_file_parameters_sha256(m, sha);
+    printf("  parameters_sha256   %s (%s)\n", sha,
+           model_file_has_parameters_sha256(argv[1]) ? "verified against the file"
+                                                     : "computed; the file stores none");
     printf("  description         %s\n", m->description && m->description[0] ? m->description
                                                                                 : "(none)");
     if (m->n_training) {

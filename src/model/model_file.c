@@ -17,6 +17,7 @@
 
 #include "core/elements.h"
 #include "core/error.h"
+#include "core/sha256.h"
 #include "io/hdf5_util.h"
 #include "core/memory.h"
 #include "model/model.h"
@@ -99,6 +100,41 @@ static mlpot_status write_float64(const model_writer *w, const char *name, doubl
     return write_attribute(w, w->file, "", name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &value);
 }
 
+/* formats.md `parameters_sha256`: SHA-256 of every parameter tensor's float64 values as
+ * little-endian bytes in row-major order, the tensors taken in ascending byte order of their
+ * full paths. */
+void model_file_parameters_sha256(const mlpot_model *m, char hex[65]) {
+    sha256_context c;
+    sha256_init(&c);
+    const char *previous = NULL;
+    for (int done = 0; done < m->n_tensors; done++) {
+        const model_tensor *next = NULL; /* the smallest path after `previous` */
+        for (int k = 0; k < m->n_tensors; k++) {
+            const model_tensor *t = &m->tensors[k];
+            if ((!previous || strcmp(t->name, previous) > 0) &&
+                (!next || strcmp(t->name, next->name) < 0))
+                next = t;
+        }
+        const double *x = m->params + next->offset;
+        unsigned char bytes[8 * 256];
+        for (size_t i = 0; i < next->size; i += 256) {
+            size_t n = next->size - i < 256 ? next->size - i : 256;
+            for (size_t j = 0; j < n; j++) {
+                uint64_t bits;
+                memcpy(&bits, &x[i + j], sizeof bits);
+                for (int b = 0; b < 8; b++)
+                    bytes[8 * j + (size_t)b] = (unsigned char)(bits >> (8 * b));
+            }
+            sha256_update(&c, bytes, 8 * n);
+        }
+        previous = next->name;
+    }
+    unsigned char digest[32];
+    sha256_final(&c, digest);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
 static mlpot_status write_root_attributes(const model_writer *w, const mlpot_model *m) {
     const model_hparams *hp = &m->hp;
     mlpot_status st;
@@ -123,6 +159,10 @@ static mlpot_status write_root_attributes(const model_writer *w, const mlpot_mod
         (st = write_int32(w, "readout_hidden", hp->readout_hidden)) ||
         (st = write_float64(w, "energy_scale", hp->energy_scale)) ||
         (st = write_float64(w, "energy_shift", hp->energy_shift)))
+        return st;
+    char sha[65];
+    model_file_parameters_sha256(m, sha);
+    if ((st = write_string(w, w->file, "", "parameters_sha256", sha)))
         return st;
     if (m->description && m->description[0])
         return write_string(w, w->file, "", "description", m->description);
@@ -205,7 +245,9 @@ static mlpot_status write_model_file(const mlpot_model *m, const char *path, hid
     return st;
 }
 
-mlpot_status model_file_write_memory(const mlpot_model *m, const char *path, hid_t *file) {
+_Static_assert(sizeof(hid_t) == sizeof(int64_t), "hid_t is int64_t from HDF5 1.10 on");
+
+mlpot_status model_file_write_memory(const mlpot_model *m, const char *path, int64_t *file) {
     if (!m || !path || !path[0] || !file)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "model_file_write: NULL argument");
     /* A file mlpot would refuse to read back is not worth writing. */
@@ -735,6 +777,36 @@ static mlpot_status read_training(const model_reader *r, mlpot_model *m) {
     return st;
 }
 
+/* The optional root attribute parameters_sha256 (absent in files of older versions and the
+ * shipped potentials), checked against the parameters read: a damaged or edited file fails
+ * here instead of giving wrong energies. */
+static mlpot_status verify_parameters_sha256(const model_reader *r, const mlpot_model *m) {
+    char *stored = NULL;
+    mlpot_status st = read_root_string(r, "parameters_sha256", 0, &stored);
+    if (st || !stored)
+        return st;
+    char computed[65];
+    model_file_parameters_sha256(m, computed);
+    if (strcmp(stored, computed) != 0)
+        st = error_set(MLPOT_ERR_PARSE,
+                       "%s: the parameters do not match the file's parameters_sha256 (%.64s; "
+                       "they hash to %s): the file is damaged or was modified",
+                       r->path, stored, computed);
+    free(stored);
+    return st;
+}
+
+int model_file_has_parameters_sha256(const char *path) {
+    hdf5_error_handler saved;
+    hdf5_silence(&saved);
+    hid_t file = hdf5_is_file(path) ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+    int present = file >= 0 && H5Aexists(file, "parameters_sha256") > 0;
+    if (file >= 0)
+        H5Fclose(file);
+    hdf5_restore(&saved);
+    return present;
+}
+
 static mlpot_status read_model_file(const model_reader *r, mlpot_model **out) {
     model_hparams hp;
     mlpot_model *m = NULL;
@@ -749,6 +821,8 @@ static mlpot_status read_model_file(const model_reader *r, mlpot_model **out) {
     m->description = description;
     for (int k = 0; !st && k < m->n_tensors; k++)
         st = read_tensor(r, &m->tensors[k], m->params + m->tensors[k].offset);
+    if (!st)
+        st = verify_parameters_sha256(r, m);
     if (!st)
         st = read_training(r, m);
     if (st) {

@@ -148,6 +148,31 @@ expect_rc 1 "--force does not let an output be an input"
 run "$MLPOT" model init --arch cgcnn --species Si --cutoff 4 -o "$OUT/d2.h5"
 expect_rc 0 "a model replaces a model"
 
+# --- parameters_sha256 (formats.md), computed independently with h5py and hashlib ---
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    expected=$(/usr/bin/python3 - "$TMP/teacher.h5" <<'PY'
+import hashlib, sys
+import h5py, numpy as np
+names = []
+with h5py.File(sys.argv[1], "r") as f:
+    f.visititems(lambda n, o: names.append("/" + n)
+                 if isinstance(o, h5py.Dataset) and not n.startswith("training") else None)
+    h = hashlib.sha256()
+    for n in sorted(names, key=lambda s: s.encode()):
+        h.update(np.ascontiguousarray(f[n][()], dtype="<f8").tobytes())
+    print(h.hexdigest(), f.attrs["parameters_sha256"])
+PY
+)
+    read -r computed stored <<<"$expected"
+    [[ $computed == "$stored" ]] && ok || bad "parameters_sha256 $stored, h5py computes $computed"
+    run "$MLPOT" model info "$TMP/teacher.h5"
+    expect_in out "parameters_sha256   $computed (verified against the file)" "model info shows it"
+    run "$MLPOT" model info "$SRC/potentials/Si-mlearn-cgcnn.h5"
+    expect_in out "(computed; the file stores none)" "potentials without it load"
+else
+    echo "test_reliability: parameters_sha256 cross-check skipped (no h5py)"
+fi
+
 # --- SIGTERM, SIGINT and SIGHUP remove the command's temporary files (kept before) ---
 SIG=$TMP/signals
 mkdir -p "$SIG"
