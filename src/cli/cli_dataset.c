@@ -23,10 +23,13 @@
 
 static const char *dataset_help =
     "usage: mlpot dataset convert IN... -o OUT [--format vasp|extxyz] [--species Si,O]\n"
-    "       mlpot dataset info FILE [--json]\n"
+    "       mlpot dataset info FILE [--json] [--cutoff R]\n"
     "       mlpot dataset split FILE --fractions A,B[,C...] [--seed S] -o OUT_A -o OUT_B...\n\n"
     "Training datasets in the HDF5 format of formats.md (*.h5, *.hdf5). 'mlpot dataset\n"
     "<command> --help' describes a command.\n";
+
+/* dataset info checks frames at train's default cutoff (Å). */
+#define DATASET_INFO_CUTOFF 5.0
 
 static const char *convert_help =
     "usage: mlpot dataset convert IN... -o OUT [--format vasp|extxyz] [--species Si,O]\n"
@@ -45,8 +48,10 @@ static const char *convert_help =
     "  --species S        element symbols for VASP 4 files without a species line\n";
 
 static const char *info_help =
-    "usage: mlpot dataset info FILE [--json]\n\n"
-    "Validates a dataset and describes it: frames, atoms (total and per frame), species with\n"
+    "usage: mlpot dataset info FILE [--json] [--cutoff R]\n\n"
+    "Validates a dataset as train does (every frame's neighbour graph at the cutoff R, default\n"
+    "5 Å as train's, and labels within physical bounds; frames whose energy per atom is far\n"
+    "from the others' are warned about) and describes it: frames, atoms (total and per frame), species with\n"
     "their counts, which labels exist, energy per atom (min, mean, max, std), force components\n"
     "(RMS) and the largest force, stress (mean of each Voigt component and the largest "
     "|component|,\n"
@@ -534,15 +539,24 @@ static void print_info_text(const char *path, const dataset *d, const dataset_st
 }
 
 static int dataset_info(int argc, char **argv) {
-    static const struct option long_options[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option long_options[] = {{"json", no_argument, 0, 'j'},
+                                                 {"cutoff", required_argument, 0, 'c'},
+                                                 {"help", no_argument, 0, 'h'},
+                                                 {0, 0, 0, 0}};
     const char *cmd = "dataset info";
     int json = 0, c;
+    double cutoff = DATASET_INFO_CUTOFF;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
+        case 'c':
+            if (!cli_parse_double(cmd, "--cutoff", optarg, &cutoff))
+                return CLI_EXIT_USAGE;
+            if (!(cutoff > 0))
+                return cli_usage_error(cmd, "--cutoff must be positive");
+            break;
         case 'h': fputs(info_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -555,34 +569,52 @@ static int dataset_info(int argc, char **argv) {
     if (dataset_open(&d, path))
         return cli_fail();
     dataset_stats *st = calloc(1, sizeof *st);
-    if (!st || !count_config_types(d, st)) {
-        if (!st)
+    int n = dataset_n_frames(d), rc = 0;
+    double *energy_per_atom = malloc((size_t)(n > 0 ? n : 1) * sizeof *energy_per_atom);
+    mlpot_graph *g = NULL;
+    if (!st || !energy_per_atom || mlpot_graph_create(&g) || !count_config_types(d, st)) {
+        if (!st || !energy_per_atom || !g)
             fprintf(stderr, "mlpot: out of memory\n");
         free(st);
+        free(energy_per_atom);
+        mlpot_graph_free(g);
         dataset_close(d);
         return CLI_EXIT_FAILURE;
     }
-    int n = dataset_n_frames(d), rc = 0;
     progress bar;
     progress_start(&bar, n);
     for (int k = 0; k < n && !rc; k++) {
         mlpot_structure *s = NULL;
-        if (dataset_read_frame(d, k, &s)) {
+        /* the check train makes of every frame, so that a file this passes trains */
+        if (dataset_read_frame(d, k, &s) || dataset_check_frame(s, cutoff, g, path, k)) {
             progress_end(&bar);
+            mlpot_structure_free(s);
             rc = cli_fail();
             break;
         }
+        energy_per_atom[k] = s->has_energy ? s->energy / s->n_atoms : NAN;
         add_frame(st, s, dataset_frame_weight(d, k));
         mlpot_structure_free(s);
         progress_show(&bar, k + 1);
     }
     progress_end(&bar);
     if (!rc) {
+        int shown[5];
+        int n_out = dataset_outliers(energy_per_atom, n, DATASET_OUTLIER_SIGMA, shown, 5);
+        for (int k = 0; k < n_out && k < 5; k++)
+            fprintf(stderr, "mlpot: warning: %s: frame %d: energy %.6g eV/atom is far outside the "
+                            "other frames' (more than %g robust standard deviations from the "
+                            "median)\n",
+                    path, shown[k], energy_per_atom[shown[k]], DATASET_OUTLIER_SIGMA);
+        if (n_out > 5)
+            fprintf(stderr, "mlpot: warning: %s: %d more frames like these\n", path, n_out - 5);
         if (json)
             print_info_json(path, d, st);
         else
             print_info_text(path, d, st);
     }
+    free(energy_per_atom);
+    mlpot_graph_free(g);
     free(st->config_types);
     free(st);
     dataset_close(d);

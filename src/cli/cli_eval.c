@@ -230,8 +230,10 @@ int cli_eval(int argc, char **argv) {
     dataset *d = NULL;
     mlpot_reader *reader = NULL;
     int status = 0;
-    if (is_h5 ? dataset_open(&d, data_path) != MLPOT_OK
-              : mlpot_reader_open(&reader, data_path, NULL) != MLPOT_OK)
+    mlpot_graph *graph = NULL;
+    if (mlpot_graph_create(&graph) ||
+        (is_h5 ? dataset_open(&d, data_path) != MLPOT_OK
+               : mlpot_reader_open(&reader, data_path, NULL) != MLPOT_OK))
         status = cli_fail();
     error_stats *groups = NULL, overall = {.name = "all"};
     int n_groups = 0;
@@ -247,6 +249,12 @@ int cli_eval(int argc, char **argv) {
         }
         if (!s)
             break;
+        /* the check train and dataset info make */
+        if (dataset_check_frame(s, mlpot_model_cutoff(model), graph, data_path, k)) {
+            mlpot_structure_free(s);
+            status = cli_fail();
+            break;
+        }
         int n = s->n_atoms;
         double st[9];
         mlpot_results r = {.stress = st};
@@ -341,6 +349,7 @@ int cli_eval(int argc, char **argv) {
     free(groups);
     dataset_close(d);
     mlpot_reader_close(reader);
+    mlpot_graph_free(graph);
     mlpot_calculator_free(calc);
     mlpot_model_free(model);
     return status;

@@ -148,6 +148,52 @@ expect_rc 1 "--force does not let an output be an input"
 run "$MLPOT" model init --arch cgcnn --species Si --cutoff 4 -o "$OUT/d2.h5"
 expect_rc 0 "a model replaces a model"
 
+# --- one validation of frames (dataset info, train, eval), naming file and frame ---
+# dataset info passed overlapping atoms and a 0.01 Å cell that train then rejected, and train's
+# errors did not name the file and frame
+printf '2\nLattice="5 0 0 0 5 0 0 0 5" Properties=species:S:1:pos:R:3 energy=-10 pbc="T T T"\nSi 1 1 1\nSi 1 1 1.000000001\n' \
+    >"$TMP/overlap.xyz"
+printf '1\nLattice="0.01 0 0 0 0.01 0 0 0 0.01" Properties=species:S:1:pos:R:3 energy=-5 pbc="T T T"\nSi 0 0 0\n' \
+    >"$TMP/thin.xyz"
+for bad in overlap thin; do
+    cat "$TMP/labelled.xyz" "$TMP/$bad.xyz" >"$TMP/with-$bad.xyz"
+    "$MLPOT" dataset convert "$TMP/with-$bad.xyz" -o "$TMP/with-$bad.h5" 2>/dev/null
+    run "$MLPOT" dataset info "$TMP/with-$bad.h5"
+    expect_one_line_error 1 "dataset info on a frame train rejects ($bad)" "with-$bad.h5: frame 6:"
+    run "$MLPOT" train --train "$TMP/with-$bad.h5" "${tiny[@]}" -o "$TMP/never.h5"
+    expect_rc 1 "train on a frame it cannot use ($bad)"
+    expect_in err "with-$bad.h5: frame 6:" "train names the file and frame ($bad)"
+    run "$MLPOT" eval "$TMP/teacher.h5" "$TMP/with-$bad.h5"
+    expect_rc 1 "eval on a frame it cannot use ($bad)"
+    expect_in err "with-$bad.h5: frame 6:" "eval names the file and frame ($bad)"
+done
+# an energy label of 1e300 eV: refused before training, the frame named
+rm -f "$TMP/never.h5"
+sed '2s/energy=[^ ]*/energy=1e300/' "$TMP/labelled.xyz" >"$TMP/huge.xyz"
+"$MLPOT" dataset convert "$TMP/huge.xyz" -o "$TMP/huge.h5" 2>/dev/null
+run "$MLPOT" train --train "$TMP/huge.h5" "${tiny[@]}" -o "$TMP/never.h5"
+expect_rc 1 "train on an energy label of 1e300"
+expect_in err "huge.h5: frame 0: energy label 1e+300 eV" "train names the 1e300 label"
+[[ ! -e $TMP/never.h5 ]] && ok || bad "train wrote a model from a 1e300 label"
+# a label far outside the others (a unit slip: +1000 eV on one frame): warned about
+sed '2s/energy=\([^ ]*\)/energy=1000\1/' "$TMP/labelled.xyz" >"$TMP/slip.xyz"
+"$MLPOT" dataset convert "$TMP/slip.xyz" -o "$TMP/slip.h5" 2>/dev/null
+run "$MLPOT" dataset info "$TMP/slip.h5"
+expect_rc 0 "dataset info with an outlying label"
+expect_in err "warning: $TMP/slip.h5: frame 0: energy" "dataset info warns about the outlier"
+run "$MLPOT" dataset info "$TMP/data.h5"
+expect_not_in err "warning" "no warning on ordinary labels"
+run "$MLPOT" train --train "$TMP/slip.h5" "${tiny[@]}" -o "$TMP/slip-model.h5"
+expect_in out "warning: $TMP/slip.h5: frame 0: energy" "train warns about the outlier"
+# degenerate settings: refused before any work
+for settings in "--energy-weight -1" "--energy-weight 0 --force-weight 0 --stress-weight 0" \
+    "--lr 1e6 --clip-norm 0"; do
+    # shellcheck disable=SC2086 # the settings split on purpose
+    run "$MLPOT" train --train "$TMP/data.h5" "${tiny[@]}" $settings -o "$TMP/never.h5"
+    expect_rc 1 "train $settings"
+    [[ ! -e $TMP/never.h5 ]] && ok || bad "train $settings wrote a model"
+done
+
 # --- parameters_sha256 (formats.md), computed independently with h5py and hashlib ---
 if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
     expected=$(/usr/bin/python3 - "$TMP/teacher.h5" <<'PY'
