@@ -1,6 +1,7 @@
 /* cli_md.c — `mlpot md`: molecular dynamics of one structure (NVE, Langevin or Nosé–Hoover
  * NVT) with thermo lines, a CSV log, an extended XYZ trajectory and a progress line. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -257,9 +258,17 @@ static int md_output(const md_state *md, long total, const md_options *o, cli_ou
     thermo t = thermo_of(md);
     step_progress_clear(bar);
     thermo_print(stdout, step, time_fs, &t);
-    fflush(stdout);
-    if (log->fp)
-        thermo_csv(log->fp, step, time_fs, &t);
+    /* a thermo line that cannot be written ends the run (a full disk: nothing is gained by
+     * computing on) */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "mlpot: <stdout>: write error at step %ld: %s\n", step, strerror(errno));
+        return 0;
+    }
+    if (log->fp && (thermo_csv(log->fp, step, time_fs, &t), ferror(log->fp))) {
+        fprintf(stderr, "mlpot: %s: write error at step %ld: %s\n", log->path, step,
+                strerror(errno));
+        return 0;
+    }
     if (traj && trajectory_write(traj, frame, md, time_fs)) {
         cli_fail();
         return 0;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -70,8 +71,27 @@ static void release(atomic_file *f) {
     f->fp = NULL;
 }
 
+/* Writing straight to an existing device or pipe. */
+static mlpot_status open_direct(atomic_file *f, const char *path, const struct stat *st) {
+    if (S_ISDIR(st->st_mode))
+        return error_set(MLPOT_ERR_IO, "%s: is a directory", path);
+    mlpot_status status = mem_strdup(&f->path, path);
+    if (status)
+        return status;
+    f->fp = fopen(path, "wb");
+    if (!f->fp) {
+        status = error_set(MLPOT_ERR_IO, "%s: cannot open for writing: %s", path,
+                           strerror(errno));
+        release(f);
+    }
+    return status;
+}
+
 mlpot_status atomic_file_open(atomic_file *f, const char *path) {
     memset(f, 0, sizeof *f);
+    struct stat existing;
+    if (stat(path, &existing) == 0 && !S_ISREG(existing.st_mode))
+        return open_direct(f, path, &existing);
     size_t size = strlen(path) + 64;
     const char *slash = strrchr(path, '/');
     int dir_len = slash ? (int)(slash - path) + 1 : 0;
@@ -108,6 +128,16 @@ mlpot_status atomic_file_open(atomic_file *f, const char *path) {
 
 mlpot_status atomic_file_commit(atomic_file *f) {
     errno = 0;
+    if (!f->tmp) { /* a device or pipe: flushed, nothing to sync or rename */
+        int bad = fflush(f->fp) != 0 || ferror(f->fp);
+        int saved = errno;
+        bad |= fclose(f->fp) != 0;
+        mlpot_status st = bad ? error_set(MLPOT_ERR_IO, "%s: write error: %s", f->path,
+                                          strerror(saved ? saved : errno))
+                              : MLPOT_OK;
+        release(f);
+        return st;
+    }
     int bad = fflush(f->fp) != 0 || ferror(f->fp) || fsync(fileno(f->fp)) != 0;
     int saved = errno;
     if (fclose(f->fp) != 0 && !bad) {
@@ -129,10 +159,9 @@ mlpot_status atomic_file_commit(atomic_file *f) {
 }
 
 void atomic_file_abort(atomic_file *f) {
-    if (!f->tmp)
-        return;
     if (f->fp)
         fclose(f->fp);
-    unlink(f->tmp);
+    if (f->tmp)
+        unlink(f->tmp);
     release(f);
 }

@@ -12,10 +12,13 @@
 typedef struct {
     FILE *fp;   /* writes go here (binary-safe) */
     char *path; /* the final name */
-    char *tmp;  /* ".mlpot-tmp-<pid>-<n>-<name>" in the same directory */
+    char *tmp;  /* ".mlpot-tmp-<pid>-<n>-<name>" in the same directory; NULL when writing
+                 * straight to a device or pipe */
 } atomic_file;
 
-/* Creates the temporary file (O_EXCL, so that it gets the user's umask) and registers it. */
+/* Creates the temporary file (O_EXCL, so that it gets the user's umask) and registers it. An
+ * existing `path` that is not a regular file (/dev/stdout, /dev/null, a named pipe) is written
+ * directly: renaming over it would replace the device node. */
 mlpot_status atomic_file_open(atomic_file *f, const char *path);
 /* Flushes, fsyncs and closes the temporary file, then renames it to the final name. On any
  * failure the temporary file is removed and the message names the final path. */

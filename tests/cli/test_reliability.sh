@@ -194,6 +194,40 @@ for settings in "--energy-weight -1" "--energy-weight 0 --force-weight 0 --stres
     [[ ! -e $TMP/never.h5 ]] && ok || bad "train $settings wrote a model"
 done
 
+# --- every write checked: standard output on a full device, a log past a size limit ---
+run bash -c '"$1" md "$2" --model "$3" --steps 5 --every 1 >/dev/full' _ "$MLPOT" "$SI" \
+    "$TMP/teacher.h5"
+expect_rc 1 "md > /dev/full (exit 0 with its thermo lines lost before)"
+expect_in err "<stdout>: write error" "md > /dev/full says why"
+run bash -c '"$1" info "$2" >/dev/full' _ "$MLPOT" "$SI"
+expect_rc 1 "info > /dev/full"
+run bash -c 'trap "" XFSZ; ulimit -f 2; exec "$@" >/dev/null' _ "$MLPOT" md "$SI" --model "$TMP/teacher.h5" \
+    --steps 300 --every 1 --log "$TMP/big.csv"
+expect_rc 1 "md --log past a file size limit"
+expect_in err "big.csv: write error" "md --log write error names the file"
+no_temp_files "$TMP" "md --log write error"
+# an output that is a pipe or device is written straight to it, never renamed over
+mkfifo "$TMP/pipe.xyz"
+cat "$TMP/pipe.xyz" >"$TMP/from-pipe.xyz" &
+reader=$!
+run "$MLPOT" convert "$SI" "$TMP/pipe.xyz"
+wait "$reader"
+expect_rc 0 "convert to a named pipe"
+[[ -p $TMP/pipe.xyz ]] && ok || bad "the named pipe was replaced by a file"
+expect_file_has "$TMP/from-pipe.xyz" 'Lattice="5.431' "the pipe's reader got the structure"
+
+# --- relax and md with atoms closer than any physical distance ---
+printf '2\nProperties=species:S:1:pos:R:3\nSi 0 0 0\nSi 0 0 5.4e-8\n' >"$TMP/close.xyz"
+run "$MLPOT" relax "$TMP/close.xyz" -o "$TMP/close-relaxed.xyz"
+expect_in err "atoms 1 and 2 are 5.4e-08 Å apart" "relax warns about atoms 5.4e-8 Å apart"
+printf '2\nProperties=species:S:1:pos:R:3\nSi 0 0 0\nSi 0 0 5.4e-9\n' >"$TMP/same.xyz"
+for cmd in "relax -o $TMP/same-relaxed.xyz" "md --steps 1"; do
+    # shellcheck disable=SC2086 # the command's options split on purpose
+    run "$MLPOT" $cmd "$TMP/same.xyz"
+    expect_rc 1 "$cmd with atoms 5.4e-9 Å apart (model.md §9: the same position)"
+    expect_in err "atoms 1 and 2 are at the same position" "$cmd names both atoms"
+done
+
 # --- parameters_sha256 (formats.md), computed independently with h5py and hashlib ---
 if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
     expected=$(/usr/bin/python3 - "$TMP/teacher.h5" <<'PY'
