@@ -71,19 +71,28 @@ void json_key(FILE *fp, int *first, const char *key) {
     fputs(": ", fp);
 }
 
-int cli_output_open(cli_output *out, const char *path) {
+static int output_open(cli_output *out, const char *path, int streaming) {
     memset(out, 0, sizeof *out);
     if (!path || !strcmp(path, "-")) {
         out->fp = stdout;
         return 1;
     }
     snprintf(out->path, sizeof out->path, "%s", path);
-    if (atomic_file_open(&out->file, path)) {
+    if (streaming ? atomic_file_open_streaming(&out->file, path)
+                  : atomic_file_open(&out->file, path)) {
         fprintf(stderr, "mlpot: %s\n", mlpot_last_error());
         return 0;
     }
     out->fp = out->file.fp;
     return 1;
+}
+
+int cli_output_open(cli_output *out, const char *path) {
+    return output_open(out, path, 0);
+}
+
+int cli_output_open_streaming(cli_output *out, const char *path) {
+    return output_open(out, path, 1);
 }
 
 int cli_output_close(cli_output *out, int keep) {

@@ -16,6 +16,7 @@
 #include "core/memory.h"
 #include "io/line_reader.h"
 #include "io/structure.h"
+#include "io/structure_formats.h"
 #include "md/md.h"
 
 static const char *md_help =
@@ -26,8 +27,9 @@ static const char *md_help =
     "Molecular dynamics of the first structure of STRUCTURE in metal units (eV, Å, fs, amu),\n"
     "with velocity Verlet. Velocities start from a Maxwell–Boltzmann distribution at the\n"
     "temperature, with zero total momentum, rescaled to exactly that temperature (3N - 3\n"
-    "degrees of freedom). Without --model, the shipped potential whose species cover the\n"
-    "structure is used (and named).\n\n"
+    "degrees of freedom), unless the file has a velocities (Å/fs) or momenta (ASE) column.\n"
+    "Without --model, the shipped potential whose species cover the structure is used (and\n"
+    "named).\n\n"
     "  --steps N           time steps (required, N >= 0)\n"
     "  --dt FS             time step in fs (default 1)\n"
     "  --temperature K     initial temperature and thermostat target in K (default 300)\n"
@@ -46,8 +48,8 @@ static const char *md_help =
     "  --force             replace an existing output of another kind (a model, dataset\n"
     "                      or structure file); an output is never one of the inputs\n\n"
     "conserved_eV is etot_eV plus the energy the thermostat exchanged (Langevin: heat taken\n"
-    "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. Outputs are\n"
-    "written to temporary files and renamed when the run completes.\n";
+    "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. The log and\n"
+    "trajectory are streamed (rows flushed, frames written whole): a killed run keeps them.\n";
 
 /* ---- progress line: "step 1200/10000  85.3 steps/s  ETA 0:01:43" on a terminal ---- */
 
@@ -143,6 +145,31 @@ static mlpot_status trajectory_write(mlpot_writer *w, mlpot_structure *frame, co
     if (!st)
         st = mlpot_structure_set_info(frame, "time_fs", text);
     return st ? st : mlpot_writer_write(w, frame);
+}
+
+/* ASE's unit of time in fs: sqrt(amu Å^2 / eV). */
+#define ASE_TIME_UNIT_FS 10.180505671156723
+
+/* Velocities of the structure file, used instead of new ones: a `velocities` column (Å/fs, as
+ * md's trajectories write them) or ASE's `momenta` (amu Å per ASE time unit). Returns a
+ * description of what was used, or NULL when the file has neither. */
+static const char *velocities_from_file(md_state *md, const mlpot_structure *s) {
+    for (int c = 0; c < s->n_columns; c++) {
+        const structure_column *col = &s->columns[c];
+        int is_velocities = !strcmp(col->name, "velocities");
+        if ((!is_velocities && strcmp(col->name, "momenta")) || col->type != 'R' ||
+            col->n_cols != 3)
+            continue;
+        for (int i = 0; i < md->n_atoms; i++)
+            for (int k = 0; k < 3; k++) {
+                double x = col->values[3 * i + k];
+                md->velocities[3 * i + k] =
+                    is_velocities ? x : x / md->masses[i] / ASE_TIME_UNIT_FS;
+            }
+        return is_velocities ? "from the file's velocities column"
+                             : "from the file's momenta column";
+    }
+    return NULL;
 }
 
 /* ---- the command ---- */
@@ -264,7 +291,7 @@ static int md_output(const md_state *md, long total, const md_options *o, cli_ou
         fprintf(stderr, "mlpot: <stdout>: write error at step %ld: %s\n", step, strerror(errno));
         return 0;
     }
-    if (log->fp && (thermo_csv(log->fp, step, time_fs, &t), ferror(log->fp))) {
+    if (log->fp && (thermo_csv(log->fp, step, time_fs, &t), fflush(log->fp) != 0)) {
         fprintf(stderr, "mlpot: %s: write error at step %ld: %s\n", log->path, step,
                 strerror(errno));
         return 0;
@@ -292,24 +319,28 @@ int cli_md(int argc, char **argv) {
     if (!cli_simulation_open(&sim, path, o.input_format, o.model, o.threads))
         goto done;
     potential = md_calculator_potential(sim.calculator);
+    const char *velocity_source = NULL;
     if (md_create(&md, sim.structure, &potential, &o.params) ||
-        md_maxwell_boltzmann(md, o.params.temperature_k)) {
+        (!(velocity_source = velocities_from_file(md, sim.structure)) &&
+         md_maxwell_boltzmann(md, o.params.temperature_k))) {
         fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
         goto done;
     }
-    if (o.traj && (mlpot_writer_open(&traj, o.traj, "extxyz") ||
+    if (o.traj && (structure_writer_open_streaming(&traj, o.traj, "extxyz") ||
                    cli_frame_create(md->structure, 1, &frame))) {
         cli_fail();
         goto done;
     }
     if (o.log) {
-        if (!cli_output_open(&log, o.log))
+        if (!cli_output_open_streaming(&log, o.log))
             goto done;
         fputs("step,time_fs,epot_eV,ekin_eV,etot_eV,conserved_eV,temperature_K,pressure_GPa\n",
               log.fp);
     }
-    fprintf(stdout, "# %s: %d atoms, %s, dt %g fs, T %g K, %ld steps\n", path, md->n_atoms,
-            md_ensemble_name(o.params.ensemble), o.params.dt_fs, o.params.temperature_k, o.steps);
+    fprintf(stdout, "# %s: %d atoms, %s, dt %g fs, T %g K, %ld steps, velocities %s\n", path,
+            md->n_atoms, md_ensemble_name(o.params.ensemble), o.params.dt_fs,
+            o.params.temperature_k, o.steps,
+            velocity_source ? velocity_source : "drawn from Maxwell-Boltzmann");
     thermo_print_header(stdout);
     step_progress bar = {.enabled = isatty(2), .total = o.steps};
     if (!md_output(md, o.steps, &o, &log, traj, frame, &bar))

@@ -71,7 +71,7 @@ static void release(atomic_file *f) {
     f->fp = NULL;
 }
 
-/* Writing straight to an existing device or pipe. */
+/* Writing straight to the file (an existing device or pipe, or a streamed file). */
 static mlpot_status open_direct(atomic_file *f, const char *path, const struct stat *st) {
     if (S_ISDIR(st->st_mode))
         return error_set(MLPOT_ERR_IO, "%s: is a directory", path);
@@ -85,6 +85,14 @@ static mlpot_status open_direct(atomic_file *f, const char *path, const struct s
         release(f);
     }
     return status;
+}
+
+mlpot_status atomic_file_open_streaming(atomic_file *f, const char *path) {
+    memset(f, 0, sizeof *f);
+    struct stat existing;
+    if (stat(path, &existing) != 0)
+        existing.st_mode = S_IFREG;
+    return open_direct(f, path, &existing);
 }
 
 mlpot_status atomic_file_open(atomic_file *f, const char *path) {
@@ -128,8 +136,11 @@ mlpot_status atomic_file_open(atomic_file *f, const char *path) {
 
 mlpot_status atomic_file_commit(atomic_file *f) {
     errno = 0;
-    if (!f->tmp) { /* a device or pipe: flushed, nothing to sync or rename */
-        int bad = fflush(f->fp) != 0 || ferror(f->fp);
+    if (!f->tmp) { /* in place: flushed and, a regular file, synced; nothing to rename */
+        struct stat info;
+        int bad = fflush(f->fp) != 0 || ferror(f->fp) ||
+                  (fstat(fileno(f->fp), &info) == 0 && S_ISREG(info.st_mode) &&
+                   fsync(fileno(f->fp)) != 0);
         int saved = errno;
         bad |= fclose(f->fp) != 0;
         mlpot_status st = bad ? error_set(MLPOT_ERR_IO, "%s: write error: %s", f->path,

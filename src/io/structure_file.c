@@ -39,6 +39,7 @@ struct mlpot_writer {
     FILE *fp;         /* stdout, or out.fp */
     const char *path; /* out.path, or NULL for stdout */
     atomic_file out;
+    int streaming; /* each frame reaches the file whole, at once */
     const format_entry *format;
     int frames_written;
 };
@@ -168,7 +169,8 @@ mlpot_status mlpot_read_all(const char *path, const mlpot_read_options *options,
     return MLPOT_OK;
 }
 
-mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char *format_name) {
+static mlpot_status writer_open(mlpot_writer **out, const char *path, const char *format_name,
+                                int streaming) {
     if (!out || !path)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_writer_open: NULL argument");
     const format_entry *format = NULL;
@@ -179,12 +181,14 @@ mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char 
     if ((st = mem_calloc(&w, 1, sizeof *w)))
         return st;
     w->format = format;
+    w->streaming = streaming;
     if (!strcmp(path, "-")) {
         w->fp = stdout;
         *out = w;
         return MLPOT_OK;
     }
-    if ((st = atomic_file_open(&w->out, path))) {
+    if ((st = streaming ? atomic_file_open_streaming(&w->out, path)
+                        : atomic_file_open(&w->out, path))) {
         free(w);
         return st;
     }
@@ -194,11 +198,37 @@ mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char 
     return MLPOT_OK;
 }
 
+mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char *format_name) {
+    return writer_open(out, path, format_name, 0);
+}
+
+mlpot_status structure_writer_open_streaming(mlpot_writer **out, const char *path,
+                                             const char *format_name) {
+    return writer_open(out, path, format_name, 1);
+}
+
+/* One frame formatted in memory, then handed to the file in one write and flushed: a run
+ * killed at any moment leaves whole frames only. */
+static mlpot_status write_whole_frame(mlpot_writer *w, const mlpot_structure *s) {
+    char *text = NULL;
+    size_t size = 0;
+    FILE *memory = open_memstream(&text, &size);
+    if (!memory)
+        return error_set(MLPOT_ERR_MEMORY, "out of memory");
+    mlpot_status st = w->format->write(memory, s);
+    if (fclose(memory) != 0 && !st)
+        st = error_set(MLPOT_ERR_MEMORY, "out of memory");
+    if (!st && (fwrite(text, 1, size, w->fp) != size || fflush(w->fp) != 0))
+        st = error_set(MLPOT_ERR_IO, "write error: %s", strerror(errno));
+    free(text);
+    return st;
+}
+
 mlpot_status mlpot_writer_write(mlpot_writer *w, const mlpot_structure *s) {
     if (!w->format->multi_frame && w->frames_written > 0)
         return error_set(MLPOT_ERR_UNSUPPORTED, "%s: the %s format holds one structure only",
                          w->path ? w->path : "<stdout>", w->format->name);
-    mlpot_status st = w->format->write(w->fp, s);
+    mlpot_status st = w->streaming ? write_whole_frame(w, s) : w->format->write(w->fp, s);
     if (st) {
         error_prefix("%s", w->path ? w->path : "<stdout>");
         return st;

@@ -228,6 +228,67 @@ for cmd in "relax -o $TMP/same-relaxed.xyz" "md --steps 1"; do
     expect_in err "atoms 1 and 2 are at the same position" "$cmd names both atoms"
 done
 
+# --- md streams: a run killed with SIGKILL keeps every whole frame and log row ---
+# (before: only a hidden temporary trajectory with a cut frame and an empty log)
+KILLED=$TMP/killed
+mkdir -p "$KILLED"
+"$MLPOT" md "$SI" --model "$TMP/teacher.h5" --steps 100000000 --every 1 --threads 1 \
+    --traj "$KILLED/t.xyz" --log "$KILLED/t.csv" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+    [[ -s $KILLED/t.csv && $(wc -l <"$KILLED/t.csv") -gt 20 ]] && break
+    sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+lines=$(wc -l <"$KILLED/t.xyz")
+frames=$(grep -c '^8$' "$KILLED/t.xyz")
+[[ $frames -gt 5 && $lines -eq $((frames * 10)) ]] && ok ||
+    bad "killed md: $lines trajectory lines for $frames frames of 8 atoms (cut frame?)"
+[[ $(tail -c 1 "$KILLED/t.xyz" | od -An -c | tr -d ' ') == '\n' ]] && ok || bad "cut last line"
+if awk -F, 'NR == 1 { if ($1 != "step") exit 1; next } NF != 8 { exit 1 }' "$KILLED/t.csv"; then
+    ok
+else
+    bad "killed md: the thermo log has a cut row: $(tail -n 2 "$KILLED/t.csv")"
+fi
+[[ $(wc -l <"$KILLED/t.csv") -gt 20 ]] && ok || bad "killed md: the log was not streamed"
+rm -f "$KILLED"/.mlpot-tmp-"$pid"-*
+no_temp_files "$KILLED" "killed md"
+
+# --- md starts from the velocities (or ASE momenta) of an extended XYZ file ---
+V=$TMP/velocities
+mkdir -p "$V"
+"$MLPOT" md "$SI" --model "$TMP/teacher.h5" --steps 3 --every 1 --traj "$V/a.xyz" >/dev/null 2>&1
+head -n 10 "$V/a.xyz" >"$V/first.xyz" # frame 0 with its velocities column
+run "$MLPOT" md "$V/first.xyz" --model "$TMP/teacher.h5" --steps 3 --every 1 --traj "$V/b.xyz"
+expect_in out "velocities from the file's velocities column" "md says where velocities came from"
+# continuing from frame 0's velocities reproduces the run bit for bit (NVE: no random numbers)
+if cmp -s <(tail -n +11 "$V/a.xyz") <(tail -n +11 "$V/b.xyz"); then ok; else
+    bad "md from frame 0's velocities differs from the original run"
+fi
+run "$MLPOT" md "$SI" --model "$TMP/teacher.h5" --steps 0
+expect_in out "velocities drawn from Maxwell-Boltzmann" "md without velocities says so"
+if /usr/bin/python3 -c 'import ase' 2>/dev/null; then
+    /usr/bin/python3 - "$V/first.xyz" "$V/momenta.xyz" <<'PY'
+import sys
+from ase.io import read, write
+atoms = read(sys.argv[1])
+velocities = atoms.arrays.pop("velocities")          # Å/fs
+atoms.calc = None
+atoms.set_momenta(velocities * atoms.get_masses()[:, None] * 10.180505671156725)
+write(sys.argv[2], atoms, format="extxyz")
+PY
+    run "$MLPOT" md "$V/momenta.xyz" --model "$TMP/teacher.h5" --steps 3 --every 1 \
+        --traj "$V/c.xyz"
+    expect_in out "velocities from the file's momenta column" "md uses ASE momenta"
+    # (ASE and mlpot masses differ in the last digits: 1e-6 Å/fs on ~5e-3)
+    awk 'NR > 2 && NR <= 10 { print $5, $6, $7 }' "$V/a.xyz" >"$V/va"
+    awk 'NR > 2 && NR <= 10 { print $5, $6, $7 }' "$V/c.xyz" >"$V/vc"
+    paste "$V/va" "$V/vc" | awk '{ for (k = 1; k <= 3; k++) { d = $k - $(k + 3);
+        if (d < 0) d = -d; if (d > 1e-6) exit 1 } }' && ok ||
+        bad "velocities from ASE momenta differ from the velocities they came from"
+fi
+
 # --- parameters_sha256 (formats.md), computed independently with h5py and hashlib ---
 if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
     expected=$(/usr/bin/python3 - "$TMP/teacher.h5" <<'PY'
