@@ -71,14 +71,14 @@ void json_key(FILE *fp, int *first, const char *key) {
     fputs(": ", fp);
 }
 
-static int output_open(cli_output *out, const char *path, int streaming) {
+static int output_open(cli_output *out, const char *path, int streaming, long keep_bytes) {
     memset(out, 0, sizeof *out);
     if (!path || !strcmp(path, "-")) {
         out->fp = stdout;
         return 1;
     }
     snprintf(out->path, sizeof out->path, "%s", path);
-    if (streaming ? atomic_file_open_streaming(&out->file, path)
+    if (streaming ? atomic_file_open_streaming(&out->file, path, keep_bytes)
                   : atomic_file_open(&out->file, path)) {
         fprintf(stderr, "mlpot: %s\n", mlpot_last_error());
         return 0;
@@ -88,11 +88,11 @@ static int output_open(cli_output *out, const char *path, int streaming) {
 }
 
 int cli_output_open(cli_output *out, const char *path) {
-    return output_open(out, path, 0);
+    return output_open(out, path, 0, 0);
 }
 
-int cli_output_open_streaming(cli_output *out, const char *path) {
-    return output_open(out, path, 1);
+int cli_output_open_streaming(cli_output *out, const char *path, long keep_bytes) {
+    return output_open(out, path, 1, keep_bytes);
 }
 
 int cli_output_close(cli_output *out, int keep) {

@@ -33,8 +33,9 @@ typedef struct {
 } cli_output;
 int cli_output_open(cli_output *out, const char *path);
 int cli_output_close(cli_output *out, int keep);
-/* The same, written in place as it goes (flush after each record); keep = 0 keeps it too. */
-int cli_output_open_streaming(cli_output *out, const char *path);
+/* The same, written in place as it goes (flush after each record) after its first keep_bytes
+ * bytes; keep = 0 keeps it too. */
+int cli_output_open_streaming(cli_output *out, const char *path, long keep_bytes);
 
 /* What an output file holds, for cli_check_output. */
 typedef enum {

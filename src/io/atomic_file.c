@@ -72,13 +72,14 @@ static void release(atomic_file *f) {
 }
 
 /* Writing straight to the file (an existing device or pipe, or a streamed file). */
-static mlpot_status open_direct(atomic_file *f, const char *path, const struct stat *st) {
+static mlpot_status open_direct(atomic_file *f, const char *path, const struct stat *st,
+                                const char *mode) {
     if (S_ISDIR(st->st_mode))
         return error_set(MLPOT_ERR_IO, "%s: is a directory", path);
     mlpot_status status = mem_strdup(&f->path, path);
     if (status)
         return status;
-    f->fp = fopen(path, "wb");
+    f->fp = fopen(path, mode);
     if (!f->fp) {
         status = error_set(MLPOT_ERR_IO, "%s: cannot open for writing: %s", path,
                            strerror(errno));
@@ -87,19 +88,26 @@ static mlpot_status open_direct(atomic_file *f, const char *path, const struct s
     return status;
 }
 
-mlpot_status atomic_file_open_streaming(atomic_file *f, const char *path) {
+mlpot_status atomic_file_open_streaming(atomic_file *f, const char *path, long keep_bytes) {
     memset(f, 0, sizeof *f);
     struct stat existing;
     if (stat(path, &existing) != 0)
         existing.st_mode = S_IFREG;
-    return open_direct(f, path, &existing);
+    if (keep_bytes <= 0 || !S_ISREG(existing.st_mode))
+        return open_direct(f, path, &existing, "wb");
+    if (existing.st_size < keep_bytes)
+        return error_set(MLPOT_ERR_IO, "%s: %lld bytes, shorter than the %ld expected", path,
+                         (long long)existing.st_size, keep_bytes);
+    if (truncate(path, keep_bytes) != 0)
+        return error_set(MLPOT_ERR_IO, "%s: cannot truncate: %s", path, strerror(errno));
+    return open_direct(f, path, &existing, "ab");
 }
 
 mlpot_status atomic_file_open(atomic_file *f, const char *path) {
     memset(f, 0, sizeof *f);
     struct stat existing;
     if (stat(path, &existing) == 0 && !S_ISREG(existing.st_mode))
-        return open_direct(f, path, &existing);
+        return open_direct(f, path, &existing, "wb");
     size_t size = strlen(path) + 64;
     const char *slash = strrchr(path, '/');
     int dir_len = slash ? (int)(slash - path) + 1 : 0;

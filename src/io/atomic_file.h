@@ -21,9 +21,10 @@ typedef struct {
  * directly: renaming over it would replace the device node. */
 mlpot_status atomic_file_open(atomic_file *f, const char *path);
 /* A file written in place as it goes (md's trajectory and thermo log: a killed run keeps
- * every record written), truncated first; commit flushes, fsyncs and closes it, abort closes
- * it and keeps what was written. */
-mlpot_status atomic_file_open_streaming(atomic_file *f, const char *path);
+ * every record written): its first keep_bytes bytes are kept (0: a new file; a restarted run
+ * continues after what its restart file had seen) and writes append; commit flushes, fsyncs
+ * and closes it, abort closes it and keeps what was written. */
+mlpot_status atomic_file_open_streaming(atomic_file *f, const char *path, long keep_bytes);
 /* Flushes, fsyncs and closes the temporary file, then renames it to the final name. On any
  * failure the temporary file is removed and the message names the final path. */
 mlpot_status atomic_file_commit(atomic_file *f);

@@ -170,7 +170,7 @@ mlpot_status mlpot_read_all(const char *path, const mlpot_read_options *options,
 }
 
 static mlpot_status writer_open(mlpot_writer **out, const char *path, const char *format_name,
-                                int streaming) {
+                                int streaming, long keep_bytes) {
     if (!out || !path)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_writer_open: NULL argument");
     const format_entry *format = NULL;
@@ -187,7 +187,7 @@ static mlpot_status writer_open(mlpot_writer **out, const char *path, const char
         *out = w;
         return MLPOT_OK;
     }
-    if ((st = streaming ? atomic_file_open_streaming(&w->out, path)
+    if ((st = streaming ? atomic_file_open_streaming(&w->out, path, keep_bytes)
                         : atomic_file_open(&w->out, path))) {
         free(w);
         return st;
@@ -199,12 +199,16 @@ static mlpot_status writer_open(mlpot_writer **out, const char *path, const char
 }
 
 mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char *format_name) {
-    return writer_open(out, path, format_name, 0);
+    return writer_open(out, path, format_name, 0, 0);
 }
 
 mlpot_status structure_writer_open_streaming(mlpot_writer **out, const char *path,
-                                             const char *format_name) {
-    return writer_open(out, path, format_name, 1);
+                                             const char *format_name, long keep_bytes) {
+    return writer_open(out, path, format_name, 1, keep_bytes);
+}
+
+long structure_writer_bytes(const mlpot_writer *w) {
+    return ftell(w->fp);
 }
 
 /* One frame formatted in memory, then handed to the file in one write and flushed: a run

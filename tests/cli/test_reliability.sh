@@ -208,10 +208,10 @@ expect_in err "big.csv: write error" "md --log write error names the file"
 no_temp_files "$TMP" "md --log write error"
 # an output that is a pipe or device is written straight to it, never renamed over
 mkfifo "$TMP/pipe.xyz"
-cat "$TMP/pipe.xyz" >"$TMP/from-pipe.xyz" &
+timeout 60 cat "$TMP/pipe.xyz" >"$TMP/from-pipe.xyz" &
 reader=$!
 run "$MLPOT" convert "$SI" "$TMP/pipe.xyz"
-wait "$reader"
+wait "$reader" || true
 expect_rc 0 "convert to a named pipe"
 [[ -p $TMP/pipe.xyz ]] && ok || bad "the named pipe was replaced by a file"
 expect_file_has "$TMP/from-pipe.xyz" 'Lattice="5.431' "the pipe's reader got the structure"
@@ -254,6 +254,37 @@ fi
 [[ $(wc -l <"$KILLED/t.csv") -gt 20 ]] && ok || bad "killed md: the log was not streamed"
 rm -f "$KILLED"/.mlpot-tmp-"$pid"-*
 no_temp_files "$KILLED" "killed md"
+
+# --- md --restart continues a run killed with SIGKILL bit for bit, in every ensemble ---
+R=$TMP/restart
+mkdir -p "$R"
+for ensemble in nve nvt-langevin nvt-nose-hoover; do
+    common=(--model "$TMP/teacher.h5" --ensemble "$ensemble" --steps 1500 --every 3 --threads 1
+        --seed 4)
+    "$MLPOT" md "$SI" "${common[@]}" --traj "$R/a.xyz" --log "$R/a.csv" >/dev/null 2>&1
+    rm -f "$R/b.restart"
+    "$MLPOT" md "$SI" "${common[@]}" --traj "$R/b.xyz" --log "$R/b.csv" --restart-every 11 \
+        --restart-file "$R/b.restart" >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 1 400); do
+        [[ -f $R/b.restart && $(wc -l <"$R/b.csv") -gt 40 ]] && break
+        sleep 0.02
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    rm -f "$R"/.mlpot-tmp-"$pid"-*
+    killed_at=$(tail -n 1 "$R/b.csv" | cut -d, -f1)
+    if [[ $killed_at -lt 1500 ]]; then ok; else
+        bad "$ensemble: the run finished before it was killed; the restart tested nothing"
+    fi
+    run "$MLPOT" md --restart "$R/b.restart"
+    expect_rc 0 "md --restart ($ensemble, killed after step $killed_at)"
+    if cmp -s "$R/a.xyz" "$R/b.xyz" && cmp -s "$R/a.csv" "$R/b.csv"; then ok; else
+        bad "$ensemble: the restarted run differs from the uninterrupted one"
+    fi
+done
+run "$MLPOT" md --restart "$TMP/labelled.xyz"
+expect_one_line_error 1 "md --restart on a file that is not one" "not a complete mlpot md restart"
 
 # --- md starts from the velocities (or ASE momenta) of an extended XYZ file ---
 V=$TMP/velocities
