@@ -177,3 +177,29 @@ int cli_check_trajectory_name(const char *command, const char *traj) {
     }
     return 1;
 }
+
+int cli_check_memory(const char *command, const char *what, double estimated_bytes, int allow) {
+    if (allow || estimated_bytes <= CLI_MEMORY_BUDGET_BYTES)
+        return 1;
+    fprintf(stderr,
+            "mlpot %s: %s needs about %.1f GB, over the %.0f GB a command may take unasked; "
+            "--allow-large to go ahead\n",
+            command, what, estimated_bytes / 1e9, CLI_MEMORY_BUDGET_BYTES / 1e9);
+    return 0;
+}
+
+/* Bytes per directed edge: the graph's arrays (neighbour, image, vector, distance, reverse)
+ * and the build's sort entries. */
+#define GRAPH_BYTES_PER_EDGE 110.0
+
+double cli_graph_bytes_estimate(const mlpot_structure *s, double cutoff) {
+    double n = s->n_atoms, edges;
+    const double *c = s->cell;
+    double volume = fabs(c[0] * (c[4] * c[8] - c[5] * c[7]) - c[1] * (c[3] * c[8] - c[5] * c[6]) +
+                         c[2] * (c[3] * c[7] - c[4] * c[6]));
+    if (s->pbc[0] && s->pbc[1] && s->pbc[2] && volume > 0)
+        edges = n * (n / volume) * (4.0 / 3.0) * 3.141592653589793 * cutoff * cutoff * cutoff;
+    else
+        edges = n * (n - 1); /* at most every pair (open directions hold no images) */
+    return edges * GRAPH_BYTES_PER_EDGE;
+}

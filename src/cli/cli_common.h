@@ -57,6 +57,17 @@ int cli_check_output(const char *command, const char *output, cli_file_kind kind
  * structure) is a usage error, printed, returning 0; NULL passes. */
 int cli_check_trajectory_name(const char *command, const char *traj);
 
+/* Very large requests are refused before anything is allocated, from an estimate, unless the
+ * user says --allow-large: MEMORY_BUDGET_BYTES (1 GiB) is far beyond what the potentials of
+ * mlpot need (a 5 Å graph of 10^5 atoms, a model of 10^7 parameters). */
+#define CLI_MEMORY_BUDGET_BYTES (1024.0 * 1024.0 * 1024.0)
+/* Prints "mlpot <command>: <what> needs about X GB ..." and returns 0 when estimated_bytes is
+ * over the budget and allow is 0. */
+int cli_check_memory(const char *command, const char *what, double estimated_bytes, int allow);
+/* The estimated memory of the neighbour graph of s at `cutoff` (edges from the density of a
+ * periodic cell, or every pair of an open structure), bytes. */
+double cli_graph_bytes_estimate(const mlpot_structure *s, double cutoff);
+
 /* JSON output helpers (one object per line). */
 void json_string(FILE *fp, const char *text);
 void json_number(FILE *fp, double x); /* null for NaN/inf */

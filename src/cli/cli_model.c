@@ -36,6 +36,7 @@ static const char *model_help =
     "  --description TEXT   free text stored in the file\n"
     "  -o FILE              output model file (written atomically)\n"
     "  --force              replace FILE even if it is a dataset or structure file\n"
+    "  --allow-large        create a model estimated above 1 GB (refused otherwise)\n"
     "info prints the architecture, hyper-parameters, species, parameter count, description\n"
     "and training provenance of a model file.\n"
     "describe sets the description (what the model is for and what it is not) and writes\n"
@@ -89,7 +90,8 @@ static int parse_species(const char *text, model_hparams *hp) {
 
 static int model_init(int argc, char **argv) {
     enum { O_ARCH = 256, O_SPECIES, O_CUTOFF, O_FEATURES, O_LAYERS, O_BASIS, O_READOUT,
-           O_EDGE, O_MEGNET, O_ENVP, O_AVG, O_SCALE, O_SHIFT, O_BIAS, O_SEED, O_DESC, O_FORCE };
+           O_EDGE, O_MEGNET, O_ENVP, O_AVG, O_SCALE, O_SHIFT, O_BIAS, O_SEED, O_DESC, O_FORCE,
+           O_ALLOW_LARGE };
     static const struct option long_options[] = {
         {"arch", required_argument, 0, O_ARCH},
         {"species", required_argument, 0, O_SPECIES},
@@ -109,13 +111,14 @@ static int model_init(int argc, char **argv) {
         {"description", required_argument, 0, O_DESC},
         {"output", required_argument, 0, 'o'},
         {"force", no_argument, 0, O_FORCE},
+        {"allow-large", no_argument, 0, O_ALLOW_LARGE},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     model_hparams hp = {.n_layers = 3, .n_features = 64, .n_basis = 32, .readout_hidden = 64,
                         .n_edge_features = 32, .megnet_hidden = 64, .envelope_p = 6,
                         .avg_neighbors = 24.0, .energy_scale = 1.0};
     const char *arch = NULL, *output = NULL, *description = NULL;
-    int have_species = 0, have_cutoff = 0, force = 0;
+    int have_species = 0, have_cutoff = 0, force = 0, allow_large = 0;
     double bias_std = 0;
     long seed = 0;
     int c;
@@ -149,6 +152,7 @@ static int model_init(int argc, char **argv) {
         case O_DESC: description = optarg; break;
         case 'o': output = optarg; break;
         case O_FORCE: force = 1; break;
+        case O_ALLOW_LARGE: allow_large = 1; break;
         case 'h': fputs(model_help, stdout); return 0;
         case ':':
             return cli_usage_error("model init", "option '%s' needs a value", argv[optind - 1]);
@@ -173,6 +177,17 @@ static int model_init(int argc, char **argv) {
         hp.n_edge_features = hp.megnet_hidden = 0;
     if (!(bias_std >= 0))
         return cli_usage_error("model init", "--bias-std must be >= 0");
+    /* the size from the layout alone, before allocating (--features 4096 --layers 32 asked
+     * for 17 GB): the parameters, their file image and the optimiser's and gradient copies */
+    static model_tensor layout[MODEL_MAX_TENSORS];
+    int n_tensors = 0;
+    size_t n_params = 0;
+    if (model_layout(&hp, &n_tensors, layout, &n_params))
+        return cli_fail();
+    char what[96];
+    snprintf(what, sizeof what, "a model of %zu parameters", n_params);
+    if (!cli_check_memory("model init", what, 2.0 * 8.0 * (double)n_params, allow_large))
+        return CLI_EXIT_FAILURE;
     mlpot_model *m = NULL;
     if (model_create(&hp, &m))
         return cli_fail();

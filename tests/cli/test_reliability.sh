@@ -320,6 +320,21 @@ PY
         bad "velocities from ASE momenta differ from the velocities they came from"
 fi
 
+# --- very large requests: an estimate-based refusal before allocating ---
+# (info --cutoff 200 on 8 atoms took 1.2 GB; model init --features 4096 --layers 32 asked for
+# 17 GB and ran for over a minute)
+run "$MLPOT" info "$SI" --cutoff 200
+expect_one_line_error 1 "info --cutoff 200" "needs about 1.5 GB"
+expect_in err "--allow-large" "info --cutoff 200 names the override"
+run "$MLPOT" model init --arch cgcnn --species Si --cutoff 4 --features 4096 --layers 32 \
+    -o "$TMP/huge-model.h5"
+expect_one_line_error 1 "model init of 2e9 parameters" "a model of 2156400770 parameters"
+[[ ! -e $TMP/huge-model.h5 ]] && ok || bad "model init wrote a refused model"
+# the estimate is the graph's size: at 40 Å it predicts 107233 edges, the graph has 107248
+run "$MLPOT" info "$SI" --cutoff 40 --json
+expect_rc 0 "info --cutoff 40 (under the budget)"
+expect_near "$(json_field n_edges)" 107233 1100 "the edge estimate within 1 %"
+
 # --- parameters_sha256 (formats.md), computed independently with h5py and hashlib ---
 if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
     expected=$(/usr/bin/python3 - "$TMP/teacher.h5" <<'PY'
