@@ -235,7 +235,7 @@ mkdir -p "$KILLED"
 "$MLPOT" md "$SI" --model "$TMP/teacher.h5" --steps 100000000 --every 1 --threads 1 \
     --traj "$KILLED/t.xyz" --log "$KILLED/t.csv" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 1200); do
     [[ -s $KILLED/t.csv && $(wc -l <"$KILLED/t.csv") -gt 20 ]] && break
     sleep 0.05
 done
@@ -266,7 +266,7 @@ for ensemble in nve nvt-langevin nvt-nose-hoover; do
     "$MLPOT" md "$SI" "${common[@]}" --traj "$R/b.xyz" --log "$R/b.csv" --restart-every 11 \
         --restart-file "$R/b.restart" >/dev/null 2>&1 &
     pid=$!
-    for _ in $(seq 1 400); do
+    for _ in $(seq 1 3000); do # up to a minute for a slow (sanitizer) build
         [[ -f $R/b.restart && $(wc -l <"$R/b.csv") -gt 40 ]] && break
         sleep 0.02
     done
@@ -361,26 +361,34 @@ else
 fi
 
 # --- SIGTERM, SIGINT and SIGHUP remove the command's temporary files (kept before) ---
+# convert reads a named pipe whose writer holds it open after one frame: the output's temporary
+# file exists while convert waits for the next frame
 SIG=$TMP/signals
 mkdir -p "$SIG"
+"$MLPOT" convert "$SI" "$SIG/si.xyz" 2>/dev/null
 for signal in TERM INT HUP; do
+    rm -f "$SIG"/.mlpot-tmp-* "$SIG/in.xyz"
+    mkfifo "$SIG/in.xyz"
+    { cat "$SIG/si.xyz"; exec sleep 60; } >"$SIG/in.xyz" &
+    feeder=$!
     # job control, so that the background command does not start with SIGINT ignored
     set -m
-    "$MLPOT" md "$SI" --steps 100000000 --every 1 --traj "$SIG/t.xyz" --log "$SIG/t.csv" \
-        --threads 1 >/dev/null 2>&1 &
+    "$MLPOT" convert "$SIG/in.xyz" "$SIG/out.xyz" >/dev/null 2>&1 &
     pid=$!
     set +m
-    rm -f "$SIG"/.mlpot-tmp-*
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 1000); do
         compgen -G "$SIG/.mlpot-tmp-*" >/dev/null && break
-        sleep 0.05
+        sleep 0.02
     done
+    compgen -G "$SIG/.mlpot-tmp-*" >/dev/null && ok || bad "SIG$signal: no temporary file to remove"
     sleep 0.2
     kill -"$signal" "$pid"
     RC=0
     wait "$pid" || RC=$?
-    expect_rc $((128 + $(kill -l "$signal"))) "md killed by SIG$signal dies of it"
-    no_temp_files "$SIG" "md killed by SIG$signal"
+    kill "$feeder" 2>/dev/null || true
+    wait "$feeder" 2>/dev/null || true
+    expect_rc $((128 + $(kill -l "$signal"))) "convert killed by SIG$signal dies of it"
+    no_temp_files "$SIG" "convert killed by SIG$signal"
 done
 
 finish test_reliability
