@@ -663,6 +663,39 @@ static void test_rejects_nan_in_embedding(void **state) {
     expect_rejected(path, "/embedding: non-finite value at index [1, 3]", NULL);
 }
 
+/* issue 16: a damaged parameter (one value changed, finite) loaded and gave wrong energies;
+ * parameters_sha256 catches it, and a file without the attribute (older versions) loads. */
+static void test_parameters_sha256(void **state) {
+    (void)state;
+    char path[4096];
+    mlpot_model *m = NULL;
+    save_model("cgcnn", "model_file_sha256.h5", path, sizeof path, &m);
+    assert_true(model_file_has_parameters_sha256(path));
+    mlpot_model *back = NULL;
+    TS_OK(load_quietly(path, &back));
+    assert_same_numbers(m, back);
+    mlpot_model_free(back);
+    /* one value of /embedding changed by one unit in the last place */
+    hid_t file = open_for_update(path);
+    double values[16];
+    memcpy(values, m->params + m->tensors[0].offset, sizeof values);
+    assert_string_equal(m->tensors[0].name, "/embedding");
+    values[5] = nextafter(values[5], INFINITY);
+    hsize_t dims[2] = {2, 8};
+    put_dataset(file, "/embedding", 2, dims, values);
+    close_file(file);
+    expect_rejected(path, "model_file_sha256.h5", "do not match the file's parameters_sha256");
+    /* the same file without the attribute: accepted, with the changed value */
+    file = open_for_update(path);
+    assert_true(H5Adelete(file, "parameters_sha256") >= 0);
+    close_file(file);
+    assert_false(model_file_has_parameters_sha256(path));
+    TS_OK(load_quietly(path, &back));
+    assert_true(back->params[back->tensors[0].offset + 5] == values[5]);
+    mlpot_model_free(back);
+    mlpot_model_free(m);
+}
+
 static void test_rejects_species_not_ascending(void **state) {
     (void)state;
     char path[4096];
@@ -799,6 +832,7 @@ int main(void) {
         cmocka_unit_test(test_rejects_missing_readout_W1),
         cmocka_unit_test(test_rejects_missing_layer_group),
         cmocka_unit_test(test_rejects_nan_in_embedding),
+        cmocka_unit_test(test_parameters_sha256),
         cmocka_unit_test(test_rejects_species_not_ascending),
         cmocka_unit_test(test_rejects_megnet_without_hidden_width),
         cmocka_unit_test(test_rejects_text_file),

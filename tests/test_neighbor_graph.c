@@ -340,6 +340,17 @@ static void test_errors(void **state) {
     double singular[9] = {5, 0, 0, 10, 0, 0, 0, 0, 5};
     assert_int_equal(mlpot_structure_create(&s, 1, z, pos, singular, pbc),
                      MLPOT_ERR_INVALID_STRUCTURE);
+    /* an open structure spanning 1e200 Å (issue 16: SIGFPE in the binning) or 1e20 Å, where a
+     * double cannot resolve neighbours: a clear error, for any cutoff */
+    double far_spans[2] = {1e200, 1e20};
+    for (int k = 0; k < 2; k++) {
+        double far[6] = {0, 0, 0, far_spans[k], far_spans[k], far_spans[k]};
+        TS_OK(mlpot_structure_create(&s, 2, z, far, NULL, NULL));
+        assert_int_equal(mlpot_graph_build(g, s, 5.0), MLPOT_ERR_INVALID_STRUCTURE);
+        assert_non_null(strstr(mlpot_last_error(), "neighbour search can resolve"));
+        assert_int_equal(mlpot_graph_build(g, s, 1e-3), MLPOT_ERR_INVALID_STRUCTURE);
+        mlpot_structure_free(s);
+    }
     mlpot_graph_free(g);
 }
 

@@ -15,7 +15,9 @@
 
 static const int species_Si[] = {14};
 
-static void make_dataset(const char *path) {
+typedef enum { DATA_GOOD, DATA_HUGE_LABEL, DATA_ZERO_WEIGHTS, DATA_NO_ENERGIES } data_variant;
+
+static void make_dataset_variant(const char *path, data_variant variant) {
     mlpot_model *teacher = ts_random_model("cgcnn", species_Si, 1, 3.5, 2024);
     mlpot_calculator *c = NULL;
     TS_OK(mlpot_calculator_create(&c, teacher));
@@ -32,15 +34,23 @@ static void make_dataset(const char *path) {
         double forces[18], stress[9];
         mlpot_results r = {.forces = forces, .stress = stress};
         TS_OK(mlpot_calculator_compute(c, s, &r));
-        TS_OK(mlpot_structure_set_energy(s, r.energy - 5.4 * n)); /* a per-atom reference */
+        if (variant != DATA_NO_ENERGIES) /* a per-atom reference */
+            TS_OK(mlpot_structure_set_energy(s, variant == DATA_HUGE_LABEL && f == 5
+                                                    ? 1e300
+                                                    : r.energy - 5.4 * n));
         TS_OK(mlpot_structure_set_forces(s, forces));
         TS_OK(mlpot_structure_set_stress(s, stress));
-        TS_OK(dataset_writer_append(w, s));
+        double zero = 0;
+        TS_OK(dataset_writer_append_frame(w, s, NULL, variant == DATA_ZERO_WEIGHTS ? &zero : NULL));
         mlpot_structure_free(s);
     }
     TS_OK(dataset_writer_close(w));
     mlpot_calculator_free(c);
     mlpot_model_free(teacher);
+}
+
+static void make_dataset(const char *path) {
+    make_dataset_variant(path, DATA_GOOD);
 }
 
 static train_settings settings(const char *data, const char *name, int threads) {
@@ -160,10 +170,63 @@ static void test_bad_inputs(void **state) {
     fclose(out);
 }
 
+static int exists(const char *path) {
+    FILE *fp = fopen(path, "rb");
+    if (fp)
+        fclose(fp);
+    return fp != NULL;
+}
+
+/* train_run fails with a message holding `needle` and writes no model. */
+static void expect_refused(train_settings *s, const char *needle, FILE *out) {
+    remove(s->output);
+    assert_int_not_equal(train_run(s, NULL, 0, out), MLPOT_OK);
+    if (!strstr(mlpot_last_error(), needle))
+        fail_msg("'%s' not in: %s", needle, mlpot_last_error());
+    assert_false(exists(s->output));
+}
+
+/* issue 16: each of these trained and wrote a model with exit 0 */
+static void test_degenerate_settings_and_data(void **state) {
+    (void)state;
+    FILE *out = quiet();
+    char good[4096], path[4096];
+    ts_tmp_path("train_degenerate_good.h5", good, sizeof good);
+    make_dataset(good);
+    train_settings s = settings(good, "degenerate.h5", 1);
+    s.epochs = 2;
+    s.weights.energy = -1;
+    expect_refused(&s, "loss weights must be finite and >= 0", out);
+    s.weights = (loss_weights){0, 0, 0};
+    expect_refused(&s, "all 0", out);
+    s = settings(good, "degenerate.h5", 1);
+    s.epochs = 2;
+    s.opt.lr = 1e6;
+    s.opt.clip_norm = 0;
+    expect_refused(&s, "expected 0 < --lr <= 1", out);
+    /* a label of 1e300 eV: the frame is named, with its file */
+    ts_tmp_path("train_degenerate_huge.h5", path, sizeof path);
+    make_dataset_variant(path, DATA_HUGE_LABEL);
+    s = settings(path, "degenerate.h5", 1);
+    s.valid_fraction = 0;
+    expect_refused(&s, "train_degenerate_huge.h5: frame 5:", out);
+    assert_non_null(strstr(mlpot_last_error(), "energy label 1e+300 eV"));
+    ts_tmp_path("train_degenerate_zero.h5", path, sizeof path);
+    make_dataset_variant(path, DATA_ZERO_WEIGHTS);
+    s = settings(path, "degenerate.h5", 1);
+    expect_refused(&s, "every training frame has weight 0", out);
+    ts_tmp_path("train_degenerate_no_energy.h5", path, sizeof path);
+    make_dataset_variant(path, DATA_NO_ENERGIES);
+    s = settings(path, "degenerate.h5", 1);
+    expect_refused(&s, "has an energy label", out);
+    fclose(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training),
         cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_degenerate_settings_and_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

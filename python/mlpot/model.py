@@ -30,6 +30,10 @@ class Results:
         return getattr(self, key)
 
 
+# The heaviest element mlpot knows (Og).
+MAX_ATOMIC_NUMBER = 118
+
+
 def as_structure_arrays(numbers, positions, cell=None, pbc=None):
     """Validated C-ready copies (or views) of a structure's arrays: numbers (N,) C int,
     positions (N, 3) float64, cell (3, 3) float64 (zeros when None), pbc (3,) C int.
@@ -39,6 +43,10 @@ def as_structure_arrays(numbers, positions, cell=None, pbc=None):
     if numbers_in.ndim != 1 or not integral:
         raise ValueError(f"numbers must be a 1-D array of integers, got {numbers_in.dtype} "
                          f"{numbers_in.shape}")
+    # a value outside the periodic table would wrap when narrowed to C int (2**32 + 32 -> Ge)
+    if numbers_in.size and (numbers_in.min() < 1 or numbers_in.max() > MAX_ATOMIC_NUMBER):
+        bad = numbers_in[(numbers_in < 1) | (numbers_in > MAX_ATOMIC_NUMBER)][0]
+        raise ValueError(f"numbers must be atomic numbers 1..{MAX_ATOMIC_NUMBER}, got {bad}")
     numbers_c = np.ascontiguousarray(numbers_in, dtype=np.intc)
     n = numbers_c.shape[0]
     positions_c = np.ascontiguousarray(positions, dtype=np.float64)
@@ -53,7 +61,12 @@ def as_structure_arrays(numbers, positions, cell=None, pbc=None):
             raise ValueError(f"cell must have shape (3, 3), got {cell_c.shape}")
     if pbc is None:
         pbc = cell is not None
-    pbc_c = np.ascontiguousarray(np.broadcast_to(np.asarray(pbc, dtype=bool), (3,)), dtype=np.intc)
+    # booleans (or 0/1) only: np.asarray("FFF", bool) is True, a periodic cell
+    pbc_in = np.asarray(pbc)
+    if pbc_in.dtype.kind not in "biu" or pbc_in.ndim > 1 or pbc_in.size not in (1, 3) or \
+            not np.isin(pbc_in, (0, 1)).all():
+        raise ValueError(f"pbc must be a bool or three bools (0/1), got {pbc!r}")
+    pbc_c = np.ascontiguousarray(np.broadcast_to(pbc_in.astype(bool), (3,)), dtype=np.intc)
     return numbers_c, positions_c, cell_c, pbc_c
 
 

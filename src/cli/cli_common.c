@@ -3,14 +3,15 @@
 #include "cli/cli_common.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include <sys/stat.h>
+
+#include "io/hdf5_probe.h"
 #include "io/line_reader.h"
 #include "io/structure_formats.h"
 
@@ -70,32 +71,28 @@ void json_key(FILE *fp, int *first, const char *key) {
     fputs(": ", fp);
 }
 
-int cli_output_open(cli_output *out, const char *path) {
+static int output_open(cli_output *out, const char *path, int streaming, long keep_bytes) {
     memset(out, 0, sizeof *out);
     if (!path || !strcmp(path, "-")) {
         out->fp = stdout;
         return 1;
     }
     snprintf(out->path, sizeof out->path, "%s", path);
-    const char *slash = strrchr(path, '/');
-    int dir_len = slash ? (int)(slash - path) + 1 : 0;
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(out->tmp, sizeof out->tmp, "%.*s.mlpot-tmp-%ld-%d-%s", dir_len, path,
-                 (long)getpid(), attempt, path + dir_len);
-        fd = open(out->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0 || !(out->fp = fdopen(fd, "w"))) {
-        fprintf(stderr, "mlpot: %s: cannot create: %s\n", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            remove(out->tmp);
-        }
+    if (streaming ? atomic_file_open_streaming(&out->file, path, keep_bytes)
+                  : atomic_file_open(&out->file, path)) {
+        fprintf(stderr, "mlpot: %s\n", mlpot_last_error());
         return 0;
     }
+    out->fp = out->file.fp;
     return 1;
+}
+
+int cli_output_open(cli_output *out, const char *path) {
+    return output_open(out, path, 0, 0);
+}
+
+int cli_output_open_streaming(cli_output *out, const char *path, long keep_bytes) {
+    return output_open(out, path, 1, keep_bytes);
 }
 
 int cli_output_close(cli_output *out, int keep) {
@@ -103,26 +100,106 @@ int cli_output_close(cli_output *out, int keep) {
         return 1;
     if (out->fp == stdout) {
         out->fp = NULL;
-        if (fflush(stdout) != 0) {
-            fprintf(stderr, "mlpot: <stdout>: write error\n");
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "mlpot: <stdout>: write error: %s\n", strerror(errno));
             return 0;
         }
         return 1;
     }
-    int bad = fflush(out->fp) != 0 || ferror(out->fp) || fsync(fileno(out->fp)) != 0;
-    bad |= fclose(out->fp) != 0;
     out->fp = NULL;
-    if (!keep || bad) {
-        remove(out->tmp);
-        if (bad)
-            fprintf(stderr, "mlpot: %s: write error\n", out->path);
-        return !bad;
+    if (!keep) {
+        atomic_file_abort(&out->file);
+        return 1;
     }
-    if (rename(out->tmp, out->path) != 0) {
-        fprintf(stderr, "mlpot: %s: cannot rename the temporary file: %s\n", out->path,
-                strerror(errno));
-        remove(out->tmp);
+    if (atomic_file_commit(&out->file)) {
+        fprintf(stderr, "mlpot: %s\n", mlpot_last_error());
         return 0;
     }
     return 1;
+}
+
+static const char *kind_name(cli_file_kind kind) {
+    switch (kind) {
+    case CLI_KIND_STRUCTURE: return "a structure file";
+    case CLI_KIND_MODEL: return "a model file";
+    case CLI_KIND_DATASET: return "a dataset";
+    case CLI_KIND_HDF5: return "an HDF5 file";
+    default: return "a text file";
+    }
+}
+
+/* What an existing file holds: HDF5 by content, structure files by name (as readers pick
+ * their format). */
+static cli_file_kind existing_kind(const char *path) {
+    char format[64];
+    if (hdf5_file_format(path, format, sizeof format)) {
+        if (!strcmp(format, "mlpot-model"))
+            return CLI_KIND_MODEL;
+        if (!strcmp(format, "mlpot-dataset"))
+            return CLI_KIND_DATASET;
+        return CLI_KIND_HDF5;
+    }
+    return mlpot_format_from_path(path) ? CLI_KIND_STRUCTURE : CLI_KIND_TEXT;
+}
+
+int cli_check_output(const char *command, const char *output, cli_file_kind kind,
+                     const char *const *inputs, int n_inputs, int force) {
+    struct stat out_st, in_st;
+    if (!output || !strcmp(output, "-") || stat(output, &out_st) != 0)
+        return 1;
+    for (int k = 0; k < n_inputs; k++)
+        if (inputs[k] && stat(inputs[k], &in_st) == 0 && in_st.st_dev == out_st.st_dev &&
+            in_st.st_ino == out_st.st_ino) {
+            fprintf(stderr, "mlpot %s: output %s is the input %s; refusing to overwrite it\n",
+                    command, output, inputs[k]);
+            return 0;
+        }
+    if (force || !S_ISREG(out_st.st_mode))
+        return 1;
+    cli_file_kind existing = existing_kind(output);
+    if (existing != CLI_KIND_TEXT && existing != kind) {
+        fprintf(stderr,
+                "mlpot %s: %s exists and is %s, not %s; refusing to replace it (--force to "
+                "replace it anyway)\n",
+                command, output, kind_name(existing), kind_name(kind));
+        return 0;
+    }
+    return 1;
+}
+
+int cli_check_trajectory_name(const char *command, const char *traj) {
+    const char *format = traj ? mlpot_format_from_path(traj) : NULL;
+    if (format && strcmp(format, "extxyz") != 0) {
+        cli_usage_error(command, "--traj %s: a trajectory is written as extended XYZ (*.xyz, "
+                                 "*.extxyz); a %s file holds one structure",
+                        traj, format);
+        return 0;
+    }
+    return 1;
+}
+
+int cli_check_memory(const char *command, const char *what, double estimated_bytes, int allow) {
+    if (allow || estimated_bytes <= CLI_MEMORY_BUDGET_BYTES)
+        return 1;
+    fprintf(stderr,
+            "mlpot %s: %s needs about %.1f GB, over the %.0f GB a command may take unasked; "
+            "--allow-large to go ahead\n",
+            command, what, estimated_bytes / 1e9, CLI_MEMORY_BUDGET_BYTES / 1e9);
+    return 0;
+}
+
+/* Bytes per directed edge: the graph's arrays (neighbour, image, vector, distance, reverse)
+ * and the build's sort entries. */
+#define GRAPH_BYTES_PER_EDGE 110.0
+
+double cli_graph_bytes_estimate(const mlpot_structure *s, double cutoff) {
+    double n = s->n_atoms, edges;
+    const double *c = s->cell;
+    double volume = fabs(c[0] * (c[4] * c[8] - c[5] * c[7]) - c[1] * (c[3] * c[8] - c[5] * c[6]) +
+                         c[2] * (c[3] * c[7] - c[4] * c[6]));
+    if (s->pbc[0] && s->pbc[1] && s->pbc[2] && volume > 0)
+        edges = n * (n / volume) * (4.0 / 3.0) * 3.141592653589793 * cutoff * cutoff * cutoff;
+    else
+        edges = n * (n - 1); /* at most every pair (open directions hold no images) */
+    return edges * GRAPH_BYTES_PER_EDGE;
 }

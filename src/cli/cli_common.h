@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "io/atomic_file.h"
 #include "mlpot/mlpot.h"
 
 #define CLI_EXIT_USAGE 2
@@ -28,10 +29,44 @@ int cli_parse_double(const char *command, const char *option, const char *text, 
 typedef struct {
     FILE *fp;
     char path[4096];
-    char tmp[4200];
+    atomic_file file;
 } cli_output;
 int cli_output_open(cli_output *out, const char *path);
 int cli_output_close(cli_output *out, int keep);
+/* The same, written in place as it goes (flush after each record) after its first keep_bytes
+ * bytes; keep = 0 keeps it too. */
+int cli_output_open_streaming(cli_output *out, const char *path, long keep_bytes);
+
+/* What an output file holds, for cli_check_output. */
+typedef enum {
+    CLI_KIND_TEXT,      /* CSV logs, JSON, SVG plots */
+    CLI_KIND_STRUCTURE, /* VASP, extended XYZ */
+    CLI_KIND_MODEL,     /* HDF5 model files and checkpoints */
+    CLI_KIND_DATASET,   /* HDF5 datasets */
+    CLI_KIND_HDF5       /* another HDF5 file */
+} cli_file_kind;
+/* Checked before any work, for every output of every command: refuses an output that is one
+ * of the command's inputs (the same file by device and inode, whatever the name) and, unless
+ * force, an existing file of another kind than the output (a model or dataset, a structure
+ * file, any HDF5 file; a text file may be replaced by anything). NULL or "-" outputs pass.
+ * Prints "mlpot <command>: ..." and returns 0 when the output is refused. */
+int cli_check_output(const char *command, const char *output, cli_file_kind kind,
+                     const char *const *inputs, int n_inputs, int force);
+
+/* A trajectory is extended XYZ: a --traj name that says another format (a VASP file holds one
+ * structure) is a usage error, printed, returning 0; NULL passes. */
+int cli_check_trajectory_name(const char *command, const char *traj);
+
+/* Very large requests are refused before anything is allocated, from an estimate, unless the
+ * user says --allow-large: MEMORY_BUDGET_BYTES (1 GiB) is far beyond what the potentials of
+ * mlpot need (a 5 Å graph of 10^5 atoms, a model of 10^7 parameters). */
+#define CLI_MEMORY_BUDGET_BYTES (1024.0 * 1024.0 * 1024.0)
+/* Prints "mlpot <command>: <what> needs about X GB ..." and returns 0 when estimated_bytes is
+ * over the budget and allow is 0. */
+int cli_check_memory(const char *command, const char *what, double estimated_bytes, int allow);
+/* The estimated memory of the neighbour graph of s at `cutoff` (edges from the density of a
+ * periodic cell, or every pair of an open structure), bytes. */
+double cli_graph_bytes_estimate(const mlpot_structure *s, double cutoff);
 
 /* JSON output helpers (one object per line). */
 void json_string(FILE *fp, const char *text);

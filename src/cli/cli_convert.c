@@ -7,22 +7,25 @@
 #include "cli/cli_common.h"
 
 static const char *convert_help =
-    "usage: mlpot convert IN OUT [--from vasp|extxyz] [--to vasp|extxyz] [--species Si,O]\n\n"
+    "usage: mlpot convert IN OUT [--from vasp|extxyz] [--to vasp|extxyz] [--species Si,O]\n"
+    "                    [--force]\n\n"
     "Converts structures between formats; formats come from the file names (POSCAR*,\n"
     "CONTCAR*, *.vasp, *.poscar; *.xyz, *.extxyz) unless given. Every frame of IN is written\n"
     "to OUT (a VASP file holds one). Energies, forces, stress and extra per-atom columns are\n"
     "kept in extended XYZ. OUT is written to a temporary file and renamed when complete;\n"
-    "'-' writes to standard output.\n";
+    "'-' writes to standard output. OUT is never IN; an existing OUT that is a model or\n"
+    "dataset is replaced only with --force.\n";
 
 int cli_convert(int argc, char **argv) {
     static const struct option long_options[] = {{"from", required_argument, 0, 'f'},
                                                  {"to", required_argument, 0, 't'},
                                                  {"species", required_argument, 0, 'S'},
+                                                 {"force", no_argument, 0, 'F'},
                                                  {"help", no_argument, 0, 'h'},
                                                  {0, 0, 0, 0}};
     mlpot_read_options read_opt = {0};
     const char *to = NULL;
-    int c;
+    int c, force = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
@@ -30,6 +33,7 @@ int cli_convert(int argc, char **argv) {
         case 'f': read_opt.format = optarg; break;
         case 't': to = optarg; break;
         case 'S': read_opt.species = optarg; break;
+        case 'F': force = 1; break;
         case 'h': fputs(convert_help, stdout); return 0;
         case ':': return cli_usage_error("convert", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("convert", "unknown option '%s'", argv[optind - 1]);
@@ -41,6 +45,8 @@ int cli_convert(int argc, char **argv) {
     const char *in = argv[optind], *out = argv[optind + 1];
     if (!strcmp(out, "-") && !to)
         return cli_usage_error("convert", "writing to '-' needs --to vasp|extxyz");
+    if (!cli_check_output("convert", out, CLI_KIND_STRUCTURE, &in, 1, force))
+        return CLI_EXIT_FAILURE;
     mlpot_reader *r = NULL;
     mlpot_writer *w = NULL;
     if (mlpot_reader_open(&r, in, &read_opt))

@@ -24,13 +24,17 @@
 
 static const char *dataset_help =
     "usage: mlpot dataset convert IN... -o OUT [--format vasp|extxyz] [--species Si,O]\n"
-    "       mlpot dataset info FILE [--json]\n"
+    "       mlpot dataset info FILE [--json] [--cutoff R]\n"
     "       mlpot dataset split FILE --fractions A,B[,C...] [--seed S] -o OUT_A -o OUT_B...\n\n"
     "Training datasets in the HDF5 format of formats.md (*.h5, *.hdf5). 'mlpot dataset\n"
     "<command> --help' describes a command.\n";
 
+/* dataset info checks frames at train's default cutoff (Å). */
+#define DATASET_INFO_CUTOFF 5.0
+
 static const char *convert_help =
-    "usage: mlpot dataset convert IN... -o OUT [--format vasp|extxyz] [--species Si,O]\n\n"
+    "usage: mlpot dataset convert IN... -o OUT [--format vasp|extxyz] [--species Si,O]\n"
+    "                             [--force]\n\n"
     "Writes every frame of the inputs, in order, to OUT. Inputs are structure files (extended\n"
     "XYZ, VASP) or datasets (*.h5, *.hdf5); OUT is a dataset (*.h5, *.hdf5) or a structure file\n"
     "(*.xyz, *.extxyz; POSCAR for a single frame). Energy, forces and stress come from each\n"
@@ -38,13 +42,17 @@ static const char *convert_help =
     "the directory). Back in extended XYZ the name becomes config_type. Frames stream: no more\n"
     "than a few thousand are held at once. OUT is written to a temporary file and renamed when\n"
     "complete.\n\n"
-    "  -o, --output OUT   the file to write (required)\n"
+    "  -o, --output OUT   the file to write (required); never one of the inputs\n"
+    "  --force            replace OUT even if it is a file of another kind (a model; a\n"
+    "                     structure file when OUT is a dataset, or the reverse)\n"
     "  --format F         format of the structure-file inputs (default: from the names)\n"
     "  --species S        element symbols for VASP 4 files without a species line\n";
 
 static const char *info_help =
-    "usage: mlpot dataset info FILE [--json]\n\n"
-    "Validates a dataset and describes it: frames, atoms (total and per frame), species with\n"
+    "usage: mlpot dataset info FILE [--json] [--cutoff R]\n\n"
+    "Validates a dataset as train does (every frame's neighbour graph at the cutoff R, default\n"
+    "5 Å as train's, and labels within physical bounds; frames whose energy per atom is far\n"
+    "from the others' are warned about) and describes it: frames, atoms (total and per frame), species with\n"
     "their counts, which labels exist, energy per atom (min, mean, max, std), force components\n"
     "(RMS) and the largest force, stress (mean of each Voigt component and the largest "
     "|component|,\n"
@@ -52,7 +60,8 @@ static const char *info_help =
     "  --json   one JSON object\n";
 
 static const char *split_help =
-    "usage: mlpot dataset split FILE --fractions A,B[,C...] [--seed S] -o OUT_A -o OUT_B...\n\n"
+    "usage: mlpot dataset split FILE --fractions A,B[,C...] [--seed S] -o OUT_A -o OUT_B...\n"
+    "                           [--force]\n\n"
     "Splits a dataset at random into parts of the given fractions (summing to 1), one -o per\n"
     "fraction. The permutation is reproducible on every machine: splitmix64 seeded with S\n"
     "(default 0) drives a Fisher-Yates shuffle (for i = F-1 down to 1, swap i with j = r mod\n"
@@ -61,7 +70,8 @@ static const char *split_help =
     "fractions. Every part keeps the original frame order, names, weights and root attributes.\n\n"
     "  --fractions A,B   fractions of the frames for the outputs, in order (required)\n"
     "  --seed S          seed of the permutation, a non-negative integer (default 0)\n"
-    "  -o, --output OUT  an output dataset; one per fraction\n";
+    "  -o, --output OUT  an output dataset; one per fraction; never FILE\n"
+    "  --force           replace an OUT that is a file of another kind (a model, a structure)\n";
 
 /* ---- progress on a terminal: "frames 12000/?  3400 frames/s" ---- */
 
@@ -200,12 +210,13 @@ static int dataset_convert(int argc, char **argv) {
     static const struct option long_options[] = {{"output", required_argument, 0, 'o'},
                                                  {"format", required_argument, 0, 'f'},
                                                  {"species", required_argument, 0, 'S'},
+                                                 {"force", no_argument, 0, 'R'},
                                                  {"help", no_argument, 0, 'h'},
                                                  {0, 0, 0, 0}};
     const char *cmd = "dataset convert";
     mlpot_read_options read_opt = {0};
     const char *output = NULL;
-    int c;
+    int c, force = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":ho:", long_options, NULL)) != -1) {
@@ -217,6 +228,7 @@ static int dataset_convert(int argc, char **argv) {
             break;
         case 'f': read_opt.format = optarg; break;
         case 'S': read_opt.species = optarg; break;
+        case 'R': force = 1; break;
         case 'h': fputs(convert_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -231,6 +243,10 @@ static int dataset_convert(int argc, char **argv) {
                                "cannot tell the format of '%s'; expected *.h5, *.hdf5, *.xyz, "
                                "*.extxyz, *.vasp, POSCAR* or CONTCAR*",
                                output);
+    if (!cli_check_output(cmd, output,
+                          is_dataset_path(output) ? CLI_KIND_DATASET : CLI_KIND_STRUCTURE,
+                          (const char *const *)argv + optind, argc - optind, force))
+        return CLI_EXIT_FAILURE;
     convert_output out = {0};
     mlpot_status st = is_dataset_path(output) ? dataset_writer_open(&out.dataset_out, output)
                                               : mlpot_writer_open(&out.structure_out, output, NULL);
@@ -524,15 +540,24 @@ static void print_info_text(const char *path, const dataset *d, const dataset_st
 }
 
 static int dataset_info(int argc, char **argv) {
-    static const struct option long_options[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option long_options[] = {{"json", no_argument, 0, 'j'},
+                                                 {"cutoff", required_argument, 0, 'c'},
+                                                 {"help", no_argument, 0, 'h'},
+                                                 {0, 0, 0, 0}};
     const char *cmd = "dataset info";
     int json = 0, c;
+    double cutoff = DATASET_INFO_CUTOFF;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
+        case 'c':
+            if (!cli_parse_double(cmd, "--cutoff", optarg, &cutoff))
+                return CLI_EXIT_USAGE;
+            if (!(cutoff > 0))
+                return cli_usage_error(cmd, "--cutoff must be positive");
+            break;
         case 'h': fputs(info_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -545,34 +570,52 @@ static int dataset_info(int argc, char **argv) {
     if (dataset_open(&d, path))
         return cli_fail();
     dataset_stats *st = calloc(1, sizeof *st);
-    if (!st || !count_config_types(d, st)) {
-        if (!st)
+    int n = dataset_n_frames(d), rc = 0;
+    double *energy_per_atom = malloc((size_t)(n > 0 ? n : 1) * sizeof *energy_per_atom);
+    mlpot_graph *g = NULL;
+    if (!st || !energy_per_atom || mlpot_graph_create(&g) || !count_config_types(d, st)) {
+        if (!st || !energy_per_atom || !g)
             fprintf(stderr, "mlpot: out of memory\n");
         free(st);
+        free(energy_per_atom);
+        mlpot_graph_free(g);
         dataset_close(d);
         return CLI_EXIT_FAILURE;
     }
-    int n = dataset_n_frames(d), rc = 0;
     progress bar;
     progress_start(&bar, n);
     for (int k = 0; k < n && !rc; k++) {
         mlpot_structure *s = NULL;
-        if (dataset_read_frame(d, k, &s)) {
+        /* the check train makes of every frame, so that a file this passes trains */
+        if (dataset_read_frame(d, k, &s) || dataset_check_frame(s, cutoff, g, path, k)) {
             progress_end(&bar);
+            mlpot_structure_free(s);
             rc = cli_fail();
             break;
         }
+        energy_per_atom[k] = s->has_energy ? s->energy / s->n_atoms : NAN;
         add_frame(st, s, dataset_frame_weight(d, k));
         mlpot_structure_free(s);
         progress_show(&bar, k + 1);
     }
     progress_end(&bar);
     if (!rc) {
+        int shown[5];
+        int n_out = dataset_outliers(energy_per_atom, n, DATASET_OUTLIER_SIGMA, shown, 5);
+        for (int k = 0; k < n_out && k < 5; k++)
+            fprintf(stderr, "mlpot: warning: %s: frame %d: energy %.6g eV/atom is far outside the "
+                            "other frames' (more than %g robust standard deviations from the "
+                            "median)\n",
+                    path, shown[k], energy_per_atom[shown[k]], DATASET_OUTLIER_SIGMA);
+        if (n_out > 5)
+            fprintf(stderr, "mlpot: warning: %s: %d more frames like these\n", path, n_out - 5);
         if (json)
             print_info_json(path, d, st);
         else
             print_info_text(path, d, st);
     }
+    free(energy_per_atom);
+    mlpot_graph_free(g);
     free(st->config_types);
     free(st);
     dataset_close(d);
@@ -707,12 +750,13 @@ static int dataset_split(int argc, char **argv) {
     static const struct option long_options[] = {{"fractions", required_argument, 0, 'F'},
                                                  {"seed", required_argument, 0, 's'},
                                                  {"output", required_argument, 0, 'o'},
+                                                 {"force", no_argument, 0, 'R'},
                                                  {"help", no_argument, 0, 'h'},
                                                  {0, 0, 0, 0}};
     const char *cmd = "dataset split";
     const char *outputs[MAX_SPLIT_PARTS];
     double fractions[MAX_SPLIT_PARTS];
-    int n_outputs = 0, n_fractions = 0, c;
+    int n_outputs = 0, n_fractions = 0, force = 0, c;
     uint64_t seed = 0;
     opterr = 0;
     optind = 1;
@@ -731,6 +775,7 @@ static int dataset_split(int argc, char **argv) {
                 return cli_usage_error(cmd, "at most %d outputs", MAX_SPLIT_PARTS);
             outputs[n_outputs++] = optarg;
             break;
+        case 'R': force = 1; break;
         case 'h': fputs(split_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -750,6 +795,9 @@ static int dataset_split(int argc, char **argv) {
         for (int j = 0; j < i; j++)
             if (!strcmp(outputs[i], outputs[j]))
                 return cli_usage_error(cmd, "output '%s' is given twice", outputs[i]);
+        if (!cli_check_output(cmd, outputs[i], CLI_KIND_DATASET, (const char *const *)argv + optind,
+                              1, force))
+            return CLI_EXIT_FAILURE;
     }
     const char *path = argv[optind];
     dataset *d = NULL;

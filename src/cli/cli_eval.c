@@ -16,7 +16,7 @@
 
 static const char *eval_help =
     "usage: mlpot eval MODEL.h5 DATA [--json] [--plot parity.svg] [--log train.csv\n"
-    "                  --curve curve.svg]\n\n"
+    "                  --curve curve.svg] [--force]\n\n"
     "Errors of a potential on labelled data (an HDF5 dataset, *.h5 or *.hdf5, or\n"
     "extended XYZ files): MAE and RMSE of the energy per atom (meV/atom), of the force\n"
     "components (eV/Å) and of the six independent stress components (GPa), over all frames and\n"
@@ -24,7 +24,9 @@ static const char *eval_help =
     "  --json         one JSON object instead of the table\n"
     "  --plot FILE    SVG parity plots (energy per atom, force components, stress components)\n"
     "  --log CSV      a training log (MODEL.h5.csv) ...\n"
-    "  --curve FILE   ... drawn as an SVG learning curve (loss and validation MAEs per epoch)\n";
+    "  --curve FILE   ... drawn as an SVG learning curve (loss and validation MAEs per epoch)\n"
+    "  --force        replace an existing plot file that is a model, dataset or structure\n"
+    "                 file (never an input)\n";
 
 typedef struct {
     char name[128];
@@ -186,12 +188,12 @@ static int write_curve(const char *log, const char *path) {
 }
 
 int cli_eval(int argc, char **argv) {
-    enum { O_JSON = 256, O_PLOT, O_LOG, O_CURVE };
+    enum { O_JSON = 256, O_PLOT, O_LOG, O_CURVE, O_FORCE };
     static const struct option long_options[] = {
         {"json", no_argument, 0, O_JSON}, {"plot", required_argument, 0, O_PLOT},
         {"log", required_argument, 0, O_LOG}, {"curve", required_argument, 0, O_CURVE},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int json = 0, c;
+        {"force", no_argument, 0, O_FORCE}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, replace_other_kinds = 0, c;
     const char *plot = NULL, *log = NULL, *curve = NULL;
     opterr = 0;
     optind = 1;
@@ -201,6 +203,7 @@ int cli_eval(int argc, char **argv) {
         case O_PLOT: plot = optarg; break;
         case O_LOG: log = optarg; break;
         case O_CURVE: curve = optarg; break;
+        case O_FORCE: replace_other_kinds = 1; break;
         case 'h': fputs(eval_help, stdout); return 0;
         case ':': return cli_usage_error("eval", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
@@ -211,6 +214,10 @@ int cli_eval(int argc, char **argv) {
     if (argc - optind != 2)
         return cli_usage_error("eval", "expected a model file and a data file");
     const char *model_path = argv[optind], *data_path = argv[optind + 1];
+    const char *inputs[] = {model_path, data_path, log};
+    if (!cli_check_output("eval", plot, CLI_KIND_TEXT, inputs, 3, replace_other_kinds) ||
+        !cli_check_output("eval", curve, CLI_KIND_TEXT, inputs, 3, replace_other_kinds))
+        return CLI_EXIT_FAILURE;
     mlpot_model *model = NULL;
     mlpot_calculator *calc = NULL;
     if (mlpot_model_load(&model, model_path) || mlpot_calculator_create(&calc, model)) {
@@ -223,8 +230,10 @@ int cli_eval(int argc, char **argv) {
     dataset *d = NULL;
     mlpot_reader *reader = NULL;
     int status = 0;
-    if (is_h5 ? dataset_open(&d, data_path) != MLPOT_OK
-              : mlpot_reader_open(&reader, data_path, NULL) != MLPOT_OK)
+    mlpot_graph *graph = NULL;
+    if (mlpot_graph_create(&graph) ||
+        (is_h5 ? dataset_open(&d, data_path) != MLPOT_OK
+               : mlpot_reader_open(&reader, data_path, NULL) != MLPOT_OK))
         status = cli_fail();
     error_stats *groups = NULL, overall = {.name = "all"};
     int n_groups = 0;
@@ -240,6 +249,12 @@ int cli_eval(int argc, char **argv) {
         }
         if (!s)
             break;
+        /* the check train and dataset info make */
+        if (dataset_check_frame(s, mlpot_model_cutoff(model), graph, data_path, k)) {
+            mlpot_structure_free(s);
+            status = cli_fail();
+            break;
+        }
         int n = s->n_atoms;
         double st[9];
         mlpot_results r = {.stress = st};
@@ -334,6 +349,7 @@ int cli_eval(int argc, char **argv) {
     free(groups);
     dataset_close(d);
     mlpot_reader_close(reader);
+    mlpot_graph_free(graph);
     mlpot_calculator_free(calc);
     mlpot_model_free(model);
     return status;

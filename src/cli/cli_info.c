@@ -16,7 +16,7 @@
 
 static const char *info_help =
     "usage: mlpot info FILE... [--cutoff R] [--symprec X] [--format vasp|extxyz]\n"
-    "                          [--species Si,O] [--json]\n\n"
+    "                          [--species Si,O] [--json] [--allow-large]\n\n"
     "Describes each structure: formula, number of atoms, cell lengths and angles, volume,\n"
     "density, space group (spglib), and the neighbour graph at the cutoff: edges (directed, as\n"
     "in model.md), neighbours per atom (min/mean/max) and the shortest distance.\n\n"
@@ -24,11 +24,12 @@ static const char *info_help =
     "  --symprec X    symmetry tolerance in Å for the space group (default 1e-5)\n"
     "  --format F     input format (default: from the file name)\n"
     "  --species S    element symbols for VASP 4 files without a species line\n"
-    "  --json         one JSON object per structure and line\n";
+    "  --json         one JSON object per structure and line\n"
+    "  --allow-large  build a neighbour graph estimated above 1 GB (refused otherwise)\n";
 
 typedef struct {
     double cutoff, symprec;
-    int json;
+    int json, allow_large;
 } info_options;
 
 typedef struct {
@@ -96,6 +97,12 @@ static int describe(const char *path, int frame, int label_frames, const mlpot_s
             have_sg = 1;
     }
     neighbor_stats nb;
+    char what[4200];
+    snprintf(what, sizeof what, "the neighbour graph of %s (frame %d) at %g Å", path, frame + 1,
+             opt->cutoff);
+    if (!cli_check_memory("info", what, cli_graph_bytes_estimate(s, opt->cutoff),
+                          opt->allow_large))
+        return CLI_EXIT_FAILURE;
     if (compute_neighbors(s, opt->cutoff, &nb)) {
         fprintf(stderr, "mlpot: %s (frame %d): %s\n", path, frame + 1, mlpot_last_error());
         return CLI_EXIT_FAILURE;
@@ -203,7 +210,7 @@ int cli_info(int argc, char **argv) {
         {"cutoff", required_argument, 0, 'c'}, {"symprec", required_argument, 0, 's'},
         {"format", required_argument, 0, 'f'}, {"species", required_argument, 0, 'S'},
         {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"allow-large", no_argument, 0, 'L'},  {0, 0, 0, 0}};
     info_options opt = {.cutoff = 5.0, .symprec = 1e-5};
     mlpot_read_options read_opt = {0};
     int c;
@@ -226,6 +233,7 @@ int cli_info(int argc, char **argv) {
         case 'f': read_opt.format = optarg; break;
         case 'S': read_opt.species = optarg; break;
         case 'j': opt.json = 1; break;
+        case 'L': opt.allow_large = 1; break;
         case 'h': fputs(info_help, stdout); return 0;
         case ':': return cli_usage_error("info", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("info", "unknown option '%s'", argv[optind - 1]);

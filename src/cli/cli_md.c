@@ -1,6 +1,7 @@
 /* cli_md.c — `mlpot md`: molecular dynamics of one structure (NVE, Langevin or Nosé–Hoover
  * NVT) with thermo lines, a CSV log, an extended XYZ trajectory and a progress line. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -16,18 +17,22 @@
 #include "core/memory.h"
 #include "io/line_reader.h"
 #include "io/structure.h"
+#include "io/structure_formats.h"
 #include "md/md.h"
 
 static const char *md_help =
     "usage: mlpot md STRUCTURE --steps N [--model FILE] [--dt FS] [--temperature K]\n"
     "                [--ensemble nve|nvt-langevin|nvt-nose-hoover] [--friction G] [--tdamp FS]\n"
     "                [--chain M] [--seed S] [--every K] [--traj OUT.extxyz] [--log THERMO.csv]\n"
-    "                [--threads N] [--input-format F]\n\n"
+    "                [--threads N] [--input-format F] [--force]\n"
+    "                [--restart-every K [--restart-file FILE]]\n"
+    "       mlpot md --restart FILE [--steps N] [--threads N]\n\n"
     "Molecular dynamics of the first structure of STRUCTURE in metal units (eV, Å, fs, amu),\n"
     "with velocity Verlet. Velocities start from a Maxwell–Boltzmann distribution at the\n"
     "temperature, with zero total momentum, rescaled to exactly that temperature (3N - 3\n"
-    "degrees of freedom). Without --model, the shipped potential whose species cover the\n"
-    "structure is used (and named).\n\n"
+    "degrees of freedom), unless the file has a velocities (Å/fs) or momenta (ASE) column.\n"
+    "Without --model, the shipped potential whose species cover the structure is used (and\n"
+    "named).\n\n"
     "  --steps N           time steps (required, N >= 0)\n"
     "  --dt FS             time step in fs (default 1)\n"
     "  --temperature K     initial temperature and thermostat target in K (default 300)\n"
@@ -42,10 +47,17 @@ static const char *md_help =
     "  --log FILE          thermo as CSV: step,time_fs,epot_eV,ekin_eV,etot_eV,conserved_eV,\n"
     "                      temperature_K,pressure_GPa (pressure empty unless 3D-periodic)\n"
     "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
-    "  --input-format F    vasp or extxyz (default: from the file name)\n\n"
+    "  --input-format F    vasp or extxyz (default: from the file name)\n"
+    "  --restart-every K   every K steps, write the run's whole state to --restart-file\n"
+    "                      (default md.restart), atomically\n"
+    "  --restart FILE      continue the run of a restart file where it was written (the\n"
+    "                      log and trajectory are cut back to that step), bit for bit as if\n"
+    "                      never interrupted; --steps N extends it\n"
+    "  --force             replace an existing output of another kind (a model, dataset\n"
+    "                      or structure file); an output is never one of the inputs\n\n"
     "conserved_eV is etot_eV plus the energy the thermostat exchanged (Langevin: heat taken\n"
-    "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. Outputs are\n"
-    "written to temporary files and renamed when the run completes.\n";
+    "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. The log and\n"
+    "trajectory are streamed (rows flushed, frames written whole): a killed run keeps them.\n";
 
 /* ---- progress line: "step 1200/10000  85.3 steps/s  ETA 0:01:43" on a terminal ---- */
 
@@ -143,19 +155,48 @@ static mlpot_status trajectory_write(mlpot_writer *w, mlpot_structure *frame, co
     return st ? st : mlpot_writer_write(w, frame);
 }
 
+/* ASE's unit of time in fs: sqrt(amu Å^2 / eV). */
+#define ASE_TIME_UNIT_FS 10.180505671156723
+
+/* Velocities of the structure file, used instead of new ones: a `velocities` column (Å/fs, as
+ * md's trajectories write them) or ASE's `momenta` (amu Å per ASE time unit). Returns a
+ * description of what was used, or NULL when the file has neither. */
+static const char *velocities_from_file(md_state *md, const mlpot_structure *s) {
+    for (int c = 0; c < s->n_columns; c++) {
+        const structure_column *col = &s->columns[c];
+        int is_velocities = !strcmp(col->name, "velocities");
+        if ((!is_velocities && strcmp(col->name, "momenta")) || col->type != 'R' ||
+            col->n_cols != 3)
+            continue;
+        for (int i = 0; i < md->n_atoms; i++)
+            for (int k = 0; k < 3; k++) {
+                double x = col->values[3 * i + k];
+                md->velocities[3 * i + k] =
+                    is_velocities ? x : x / md->masses[i] / ASE_TIME_UNIT_FS;
+            }
+        return is_velocities ? "from the file's velocities column"
+                             : "from the file's momenta column";
+    }
+    return NULL;
+}
+
 /* ---- the command ---- */
 
 typedef struct {
     long steps, every, chain;
     md_params params;
-    int threads;
+    int threads, force;
     const char *model, *ensemble, *traj, *log, *input_format;
+    long restart_every;       /* 0: no restart file */
+    const char *restart_file; /* written every restart_every steps */
+    const char *restart;      /* --restart FILE: continue the run it holds */
 } md_options;
 
 /* Parses the options; 0 on success, else the exit status (a message has been printed). */
 static int parse_md_options(int argc, char **argv, md_options *o) {
     enum { O_MODEL = 256, O_STEPS, O_DT, O_TEMP, O_ENS, O_FRICTION, O_TDAMP, O_CHAIN, O_SEED,
-           O_EVERY, O_TRAJ, O_LOG, O_THREADS, O_INFMT };
+           O_EVERY, O_TRAJ, O_LOG, O_THREADS, O_INFMT, O_FORCE, O_RESTART_EVERY,
+           O_RESTART_FILE, O_RESTART };
     static const struct option long_options[] = {
         {"model", required_argument, 0, O_MODEL},   {"steps", required_argument, 0, O_STEPS},
         {"dt", required_argument, 0, O_DT},         {"temperature", required_argument, 0, O_TEMP},
@@ -165,6 +206,10 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         {"traj", required_argument, 0, O_TRAJ},     {"log", required_argument, 0, O_LOG},
         {"threads", required_argument, 0, O_THREADS},
         {"input-format", required_argument, 0, O_INFMT},
+        {"force", no_argument, 0, O_FORCE},
+        {"restart-every", required_argument, 0, O_RESTART_EVERY},
+        {"restart-file", required_argument, 0, O_RESTART_FILE},
+        {"restart", required_argument, 0, O_RESTART},
         {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
     o->steps = -1;
     o->every = 10;
@@ -205,6 +250,12 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
             o->threads = (int)value;
             break;
         case O_INFMT: o->input_format = optarg; break;
+        case O_FORCE: o->force = 1; break;
+        case O_RESTART_EVERY:
+            ok = cli_parse_long("md", "--restart-every", optarg, 1, LONG_MAX, &o->restart_every);
+            break;
+        case O_RESTART_FILE: o->restart_file = optarg; break;
+        case O_RESTART: o->restart = optarg; break;
         case 'h': fputs(md_help, stdout); return -1;
         case ':': return cli_usage_error("md", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("md", "unknown option '%s'", argv[optind - 1]);
@@ -212,10 +263,15 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         if (!ok)
             return CLI_EXIT_USAGE;
     }
+    if (o->restart) /* everything else comes from the restart file (--steps may extend) */
+        return optind == argc ? 0
+                              : cli_usage_error("md", "--restart FILE takes no structure file");
     if (optind != argc - 1)
         return cli_usage_error("md", "expected one structure file, got %d", argc - optind);
     if (o->steps < 0)
         return cli_usage_error("md", "--steps N is required");
+    if (o->restart_every && !o->restart_file)
+        o->restart_file = "md.restart";
     if (md_ensemble_from_name(o->ensemble, &o->params.ensemble))
         return cli_usage_error("md", "--ensemble must be nve, nvt-langevin or nvt-nose-hoover, "
                                      "got '%s'", o->ensemble);
@@ -232,7 +288,185 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         return cli_usage_error("md", "--tdamp must be positive, got %g", o->params.tdamp_fs);
     o->params.friction_per_fs = friction_per_ps * 1e-3;
     o->params.chain_length = (int)o->chain;
+    /* a trajectory has many frames: a name that says VASP (one structure) is refused rather
+     * than given extended XYZ under it */
+    if (!cli_check_trajectory_name("md", o->traj))
+        return CLI_EXIT_USAGE;
+    const char *inputs[] = {argv[optind], o->model};
+    if (!cli_check_output("md", o->restart_file, CLI_KIND_TEXT, inputs, 2, o->force) ||
+        !cli_check_output("md", o->traj, CLI_KIND_STRUCTURE, inputs, 2, o->force) ||
+        !cli_check_output("md", o->log, CLI_KIND_TEXT, inputs, 2, o->force) ||
+        !cli_check_output("md", o->log, CLI_KIND_TEXT, &o->traj, 1, 1))
+        return CLI_EXIT_FAILURE;
     return 0;
+}
+
+/* ---- restart files ----
+ * Text, every double as a C99 hexadecimal float (exact): the run's settings and outputs with
+ * the bytes of each output at the time of writing, the step, the generator's state, the
+ * thermostats' state, and the atoms' numbers, positions and velocities (cell and pbc). Forces
+ * are recomputed from the positions, which gives the same bits. */
+#define RESTART_MAGIC "mlpot-md-restart 1"
+#define RESTART_PATH_MAX 4096
+
+typedef struct {
+    char model[RESTART_PATH_MAX], traj[RESTART_PATH_MAX], log[RESTART_PATH_MAX];
+    char restart_file[RESTART_PATH_MAX];
+    long traj_bytes, log_bytes;
+    md_state saved; /* step, rng, bath energy and chain of the run */
+    double *velocities;
+    mlpot_structure *structure;
+} md_restart;
+
+static void put_doubles(FILE *fp, const char *key, const double *x, int n) {
+    fputs(key, fp);
+    for (int k = 0; k < n; k++)
+        fprintf(fp, " %a", x[k]);
+    fputc('\n', fp);
+}
+
+static mlpot_status restart_write(const md_options *o, const char *model, const md_state *md,
+                                  long traj_bytes, long log_bytes) {
+    atomic_file f;
+    mlpot_status st = atomic_file_open(&f, o->restart_file);
+    if (st)
+        return st;
+    FILE *fp = f.fp;
+    const md_params *p = &md->params;
+    fprintf(fp, "%s\nmodel %s\ntraj %ld %s\nlog %ld %s\nrestart_file %s\n", RESTART_MAGIC,
+            model, traj_bytes, o->traj ? o->traj : "", log_bytes, o->log ? o->log : "",
+            o->restart_file);
+    fprintf(fp, "params %s %a %a %a %a %d %llu\n", md_ensemble_name(p->ensemble), p->dt_fs,
+            p->temperature_k, p->friction_per_fs, p->tdamp_fs, p->chain_length,
+            (unsigned long long)p->seed);
+    fprintf(fp, "run %ld %ld %ld %ld\n", o->steps, o->every, o->restart_every, md->step);
+    fprintf(fp, "rng %llu %llu %llu %llu %a %d\n", (unsigned long long)md->rng.s[0],
+            (unsigned long long)md->rng.s[1], (unsigned long long)md->rng.s[2],
+            (unsigned long long)md->rng.s[3], md->rng.spare, md->rng.has_spare);
+    fprintf(fp, "bath %a\n", md->bath_energy);
+    put_doubles(fp, "chain_xi", md->chain_xi, MD_MAX_CHAIN);
+    put_doubles(fp, "chain_zeta", md->chain_zeta, MD_MAX_CHAIN);
+    const mlpot_structure *s = md->structure;
+    put_doubles(fp, "cell", s->cell, 9);
+    fprintf(fp, "pbc %d %d %d\natoms %d\n", s->pbc[0], s->pbc[1], s->pbc[2], s->n_atoms);
+    for (int i = 0; i < s->n_atoms; i++) {
+        fprintf(fp, "%d", s->numbers[i]);
+        for (int k = 0; k < 3; k++)
+            fprintf(fp, " %a", s->positions[3 * i + k]);
+        for (int k = 0; k < 3; k++)
+            fprintf(fp, " %a", md->velocities[3 * i + k]);
+        fputc('\n', fp);
+    }
+    return atomic_file_commit(&f);
+}
+
+/* "key rest-of-line" into buf (without the newline); 0 when the line is not that key's. */
+static int read_keyed_line(FILE *fp, const char *key, char *buf, size_t size) {
+    char line[RESTART_PATH_MAX + 64];
+    size_t n = strlen(key);
+    if (!fgets(line, sizeof line, fp) || strncmp(line, key, n) != 0 || line[n] != ' ')
+        return 0;
+    line[strcspn(line, "\n")] = '\0';
+    snprintf(buf, size, "%s", line + n + 1);
+    return 1;
+}
+
+static int read_doubles(FILE *fp, const char *key, double *x, int n) {
+    char word[32];
+    if (fscanf(fp, "%31s", word) != 1 || strcmp(word, key) != 0)
+        return 0;
+    for (int k = 0; k < n; k++)
+        if (fscanf(fp, "%lf", &x[k]) != 1)
+            return 0;
+    return 1;
+}
+
+static void restart_free(md_restart *r) {
+    free(r->velocities);
+    mlpot_structure_free(r->structure);
+}
+
+/* Reads a restart file into r and the options it holds into o (--steps given now wins). */
+static mlpot_status restart_read(const char *path, md_restart *r, md_options *o) {
+    memset(r, 0, sizeof *r);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return error_set(MLPOT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    char magic[64], line[RESTART_PATH_MAX + 32], ensemble[32];
+    int ok = fgets(magic, sizeof magic, fp) && !strncmp(magic, RESTART_MAGIC, strlen(RESTART_MAGIC));
+    ok = ok && read_keyed_line(fp, "model", r->model, sizeof r->model);
+    ok = ok && read_keyed_line(fp, "traj", line, sizeof line) &&
+         sscanf(line, "%ld", &r->traj_bytes) == 1;
+    if (ok)
+        snprintf(r->traj, sizeof r->traj, "%s", strchr(line, ' ') ? strchr(line, ' ') + 1 : "");
+    ok = ok && read_keyed_line(fp, "log", line, sizeof line) &&
+         sscanf(line, "%ld", &r->log_bytes) == 1;
+    if (ok)
+        snprintf(r->log, sizeof r->log, "%s", strchr(line, ' ') ? strchr(line, ' ') + 1 : "");
+    ok = ok && read_keyed_line(fp, "restart_file", r->restart_file, sizeof r->restart_file);
+    md_params *p = &r->saved.params;
+    unsigned long long seed = 0, words[4] = {0};
+    long steps = 0;
+    ok = ok && fscanf(fp, " params %31s %lf %lf %lf %lf %d %llu", ensemble, &p->dt_fs,
+                      &p->temperature_k, &p->friction_per_fs, &p->tdamp_fs, &p->chain_length,
+                      &seed) == 7 &&
+         md_ensemble_from_name(ensemble, &p->ensemble) == MLPOT_OK;
+    p->seed = seed;
+    ok = ok && fscanf(fp, " run %ld %ld %ld %ld", &steps, &o->every, &o->restart_every,
+                      &r->saved.step) == 4;
+    ok = ok && fscanf(fp, " rng %llu %llu %llu %llu %lf %d", &words[0], &words[1], &words[2],
+                      &words[3], &r->saved.rng.spare, &r->saved.rng.has_spare) == 6;
+    for (int k = 0; k < 4; k++)
+        r->saved.rng.s[k] = words[k];
+    ok = ok && fscanf(fp, " bath %lf", &r->saved.bath_energy) == 1;
+    ok = ok && read_doubles(fp, "chain_xi", r->saved.chain_xi, MD_MAX_CHAIN) &&
+         read_doubles(fp, "chain_zeta", r->saved.chain_zeta, MD_MAX_CHAIN);
+    double cell[9];
+    int pbc[3], n = 0;
+    ok = ok && read_doubles(fp, "cell", cell, 9) &&
+         fscanf(fp, " pbc %d %d %d atoms %d", &pbc[0], &pbc[1], &pbc[2], &n) == 4 && n > 0 &&
+         n <= 100000000;
+    int *numbers = NULL;
+    double *positions = NULL;
+    if (ok && (mem_calloc(&numbers, (size_t)n, sizeof *numbers) ||
+               mem_calloc(&positions, (size_t)n * 3, sizeof *positions) ||
+               mem_calloc(&r->velocities, (size_t)n * 3, sizeof *r->velocities)))
+        ok = 0;
+    for (int i = 0; ok && i < n; i++)
+        ok = fscanf(fp, "%d %lf %lf %lf %lf %lf %lf", &numbers[i], &positions[3 * i],
+                    &positions[3 * i + 1], &positions[3 * i + 2], &r->velocities[3 * i],
+                    &r->velocities[3 * i + 1], &r->velocities[3 * i + 2]) == 7;
+    fclose(fp);
+    mlpot_status st = MLPOT_OK;
+    if (!ok)
+        st = error_set(MLPOT_ERR_PARSE, "%s: not a complete mlpot md restart file", path);
+    else if (mlpot_structure_create(&r->structure, n, numbers, positions, cell, pbc))
+        st = error_set(MLPOT_ERR_PARSE, "%s: %s", path, mlpot_last_error());
+    free(numbers);
+    free(positions);
+    if (st) {
+        restart_free(r);
+        return st;
+    }
+    if (o->steps < 0)
+        o->steps = steps;
+    o->params = *p;
+    o->model = r->model;
+    o->traj = r->traj[0] ? r->traj : NULL;
+    o->log = r->log[0] ? r->log : NULL;
+    if (!o->restart_file)
+        o->restart_file = r->restart_file[0] ? r->restart_file : NULL;
+    return MLPOT_OK;
+}
+
+/* The state of the run the restart file holds, into a state made from its structure. */
+static void restart_apply(const md_restart *r, md_state *md) {
+    memcpy(md->velocities, r->velocities, (size_t)md->n_atoms * 3 * sizeof *md->velocities);
+    md->step = r->saved.step;
+    md->rng = r->saved.rng;
+    md->bath_energy = r->saved.bath_energy;
+    memcpy(md->chain_xi, r->saved.chain_xi, sizeof md->chain_xi);
+    memcpy(md->chain_zeta, r->saved.chain_zeta, sizeof md->chain_zeta);
 }
 
 /* Step 0 and every `every` steps (and the last): thermo line, log row, trajectory frame. */
@@ -245,10 +479,34 @@ static int md_output(const md_state *md, long total, const md_options *o, cli_ou
     thermo t = thermo_of(md);
     step_progress_clear(bar);
     thermo_print(stdout, step, time_fs, &t);
-    fflush(stdout);
-    if (log->fp)
-        thermo_csv(log->fp, step, time_fs, &t);
+    /* a thermo line that cannot be written ends the run (a full disk: nothing is gained by
+     * computing on) */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "mlpot: <stdout>: write error at step %ld: %s\n", step, strerror(errno));
+        return 0;
+    }
+    if (log->fp && (thermo_csv(log->fp, step, time_fs, &t), fflush(log->fp) != 0)) {
+        fprintf(stderr, "mlpot: %s: write error at step %ld: %s\n", log->path, step,
+                strerror(errno));
+        return 0;
+    }
     if (traj && trajectory_write(traj, frame, md, time_fs)) {
+        cli_fail();
+        return 0;
+    }
+    return 1;
+}
+
+/* Opens the model and calculator of a restarted run (sim->structure is the restart's). */
+static int restart_simulation(cli_simulation *sim, md_restart *r, int threads) {
+    memset(sim, 0, sizeof *sim);
+    if (threads > 0)
+        omp_set_num_threads(threads);
+    sim->structure = r->structure;
+    r->structure = NULL;
+    snprintf(sim->model_path, sizeof sim->model_path, "%s", r->model);
+    if (mlpot_model_load(&sim->model, sim->model_path) ||
+        mlpot_calculator_create(&sim->calculator, sim->model)) {
         cli_fail();
         return 0;
     }
@@ -260,42 +518,61 @@ int cli_md(int argc, char **argv) {
     int status = parse_md_options(argc, argv, &o);
     if (status)
         return status < 0 ? 0 : status;
-    const char *path = argv[optind];
-    cli_simulation sim;
+    md_restart restart = {0};
+    const char *path = o.restart ? o.restart : argv[optind];
+    cli_simulation sim = {0};
     cli_output log = {0};
     mlpot_writer *traj = NULL;
     mlpot_structure *frame = NULL;
     md_state *md = NULL;
     md_potential potential;
     status = CLI_EXIT_FAILURE;
-    if (!cli_simulation_open(&sim, path, o.input_format, o.model, o.threads))
+    if (o.restart && restart_read(o.restart, &restart, &o)) {
+        cli_fail();
+        goto done;
+    }
+    if (o.restart ? !restart_simulation(&sim, &restart, o.threads)
+                  : !cli_simulation_open(&sim, path, o.input_format, o.model, o.threads))
         goto done;
     potential = md_calculator_potential(sim.calculator);
-    if (md_create(&md, sim.structure, &potential, &o.params) ||
-        md_maxwell_boltzmann(md, o.params.temperature_k)) {
+    const char *velocity_source = NULL;
+    if (md_create(&md, sim.structure, &potential, &o.params)) {
         fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
         goto done;
     }
-    if (o.traj && (mlpot_writer_open(&traj, o.traj, "extxyz") ||
+    if (o.restart) {
+        restart_apply(&restart, md);
+        velocity_source = "and state from the restart file";
+    } else if (!(velocity_source = velocities_from_file(md, sim.structure)) &&
+               md_maxwell_boltzmann(md, o.params.temperature_k)) {
+        fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
+        goto done;
+    }
+    /* a restarted run keeps what its outputs held when the restart file was written */
+    if (o.traj && (structure_writer_open_streaming(&traj, o.traj, "extxyz", restart.traj_bytes) ||
                    cli_frame_create(md->structure, 1, &frame))) {
         cli_fail();
         goto done;
     }
     if (o.log) {
-        if (!cli_output_open(&log, o.log))
+        if (!cli_output_open_streaming(&log, o.log, restart.log_bytes))
             goto done;
-        fputs("step,time_fs,epot_eV,ekin_eV,etot_eV,conserved_eV,temperature_K,pressure_GPa\n",
-              log.fp);
+        if (!o.restart)
+            fputs("step,time_fs,epot_eV,ekin_eV,etot_eV,conserved_eV,temperature_K,pressure_GPa\n",
+                  log.fp);
     }
-    fprintf(stdout, "# %s: %d atoms, %s, dt %g fs, T %g K, %ld steps\n", path, md->n_atoms,
-            md_ensemble_name(o.params.ensemble), o.params.dt_fs, o.params.temperature_k, o.steps);
+    fprintf(stdout, "# %s: %d atoms, %s, dt %g fs, T %g K, %ld steps, velocities %s\n", path,
+            md->n_atoms, md_ensemble_name(o.params.ensemble), o.params.dt_fs,
+            o.params.temperature_k, o.steps,
+            velocity_source ? velocity_source : "drawn from Maxwell-Boltzmann");
     thermo_print_header(stdout);
     step_progress bar = {.enabled = isatty(2), .total = o.steps};
-    if (!md_output(md, o.steps, &o, &log, traj, frame, &bar))
+    if (!o.restart && !md_output(md, o.steps, &o, &log, traj, frame, &bar))
         goto done;
     double start = cli_seconds();
     bar.start = bar.last = start;
-    for (long step = 1; step <= o.steps; step++) {
+    long first = md->step + 1;
+    for (long step = first; step <= o.steps; step++) {
         if (md_step(md)) {
             step_progress_clear(&bar);
             fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
@@ -303,15 +580,23 @@ int cli_md(int argc, char **argv) {
         }
         if (!md_output(md, o.steps, &o, &log, traj, frame, &bar))
             goto done;
+        if (o.restart_every && step % o.restart_every == 0 &&
+            restart_write(&o, sim.model_path, md, traj ? structure_writer_bytes(traj) : 0,
+                          log.fp ? ftell(log.fp) : 0)) {
+            step_progress_clear(&bar);
+            cli_fail();
+            goto done;
+        }
         step_progress_show(&bar, step);
     }
     double elapsed = cli_seconds() - start;
     step_progress_clear(&bar);
     status = 0;
-    if (o.steps > 0)
+    long done_steps = o.steps - first + 1;
+    if (done_steps > 0)
         fprintf(stderr, "mlpot: %ld steps of %d atoms in %.2f s: %.2f steps/s, %.2f µs/atom/step\n",
-                o.steps, md->n_atoms, elapsed, o.steps / elapsed,
-                1e6 * elapsed / ((double)o.steps * md->n_atoms));
+                done_steps, md->n_atoms, elapsed, done_steps / elapsed,
+                1e6 * elapsed / ((double)done_steps * md->n_atoms));
 done:
     if (traj) {
         if (status)
@@ -326,5 +611,6 @@ done:
     mlpot_structure_free(frame);
     md_free(md);
     cli_simulation_close(&sim);
+    restart_free(&restart);
     return status;
 }

@@ -12,11 +12,12 @@
 #include "core/elements.h"
 #include "io/line_reader.h"
 #include "model/model.h"
+#include "model/model_file.h"
 
 static const char *model_help_head =
     "usage: mlpot model init --arch A --species Si,O --cutoff R [options] -o FILE\n"
     "       mlpot model info FILE\n"
-    "       mlpot model describe FILE TEXT [-o OUT]\n\n"
+    "       mlpot model describe FILE TEXT [-o OUT [--force]]\n\n"
     "init creates a randomly initialised model (Glorot-uniform weights, N(0,1) embeddings,\n"
     "zero biases unless --bias-std) with these hyper-parameters (model.md):\n";
 
@@ -34,6 +35,8 @@ static const char *model_help =
     "  --seed S             random seed (default 0)\n"
     "  --description TEXT   free text stored in the file\n"
     "  -o FILE              output model file (written atomically)\n"
+    "  --force              replace FILE even if it is a dataset or structure file\n"
+    "  --allow-large        create a model estimated above 1 GB (refused otherwise)\n"
     "info prints the architecture, hyper-parameters, species, parameter count, description\n"
     "and training provenance of a model file.\n"
     "describe sets the description (what the model is for and what it is not) and writes\n"
@@ -93,7 +96,7 @@ static int parse_species(const char *text, model_hparams *hp) {
 
 static int model_init(int argc, char **argv) {
     enum { O_ARCH = 256, O_SPECIES, O_CUTOFF, O_FEATURES, O_LAYERS, O_BASIS, O_READOUT,
-           O_ENVP, O_AVG, O_SCALE, O_SHIFT, O_BIAS, O_SEED, O_DESC };
+           O_ENVP, O_AVG, O_SCALE, O_SHIFT, O_BIAS, O_SEED, O_DESC, O_FORCE, O_ALLOW_LARGE };
     static const struct option base_options[] = {
         {"arch", required_argument, 0, O_ARCH},
         {"species", required_argument, 0, O_SPECIES},
@@ -110,6 +113,8 @@ static int model_init(int argc, char **argv) {
         {"seed", required_argument, 0, O_SEED},
         {"description", required_argument, 0, O_DESC},
         {"output", required_argument, 0, 'o'},
+        {"force", no_argument, 0, O_FORCE},
+        {"allow-large", no_argument, 0, O_ALLOW_LARGE},
         {"help", no_argument, 0, 'h'}};
     struct option long_options[sizeof base_options / sizeof base_options[0] + CLI_ARCH_MAX_OPTIONS];
     int n_options = (int)(sizeof base_options / sizeof base_options[0]);
@@ -120,7 +125,7 @@ static int model_init(int argc, char **argv) {
                         .envelope_p = 6, .avg_neighbors = 24.0, .energy_scale = 1.0};
     cli_arch_values arch_values = {0};
     const char *arch = NULL, *output = NULL, *description = NULL;
-    int have_species = 0, have_cutoff = 0;
+    int have_species = 0, have_cutoff = 0, force = 0, allow_large = 0;
     double bias_std = 0;
     long seed = 0;
     int c;
@@ -151,6 +156,8 @@ static int model_init(int argc, char **argv) {
             break;
         case O_DESC: description = optarg; break;
         case 'o': output = optarg; break;
+        case O_FORCE: force = 1; break;
+        case O_ALLOW_LARGE: allow_large = 1; break;
         case 'h': print_model_help(stdout); return 0;
         case ':':
             return cli_usage_error("model init", "option '%s' needs a value", argv[optind - 1]);
@@ -166,10 +173,23 @@ static int model_init(int argc, char **argv) {
         return cli_usage_error("model init", "unexpected argument '%s'", argv[optind]);
     if (!arch || !have_species || !have_cutoff || !output)
         return cli_usage_error("model init", "--arch, --species, --cutoff and -o are required");
+    if (!cli_check_output("model init", output, CLI_KIND_MODEL, NULL, 0, force))
+        return CLI_EXIT_FAILURE;
     if (!cli_arch_apply("model init", arch, &hp, &arch_values))
         return CLI_EXIT_USAGE;
     if (!(bias_std >= 0))
         return cli_usage_error("model init", "--bias-std must be >= 0");
+    /* the size from the layout alone, before allocating (--features 4096 --layers 32 asked
+     * for 17 GB): the parameters, their file image and the optimiser's and gradient copies */
+    tensor_table layout;
+    if (model_layout(&hp, &layout))
+        return cli_fail();
+    size_t n_params = layout.n_params;
+    free(layout.tensors);
+    char what[96];
+    snprintf(what, sizeof what, "a model of %zu parameters", n_params);
+    if (!cli_check_memory("model init", what, 2.0 * 8.0 * (double)n_params, allow_large))
+        return CLI_EXIT_FAILURE;
     mlpot_model *m = NULL;
     if (model_create(&hp, &m))
         return cli_fail();
@@ -223,6 +243,11 @@ static int model_info(int argc, char **argv) {
     printf("  avg neighbours      %g\n", hp->avg_neighbors);
     printf("  energy scale, shift %g, %g eV\n", hp->energy_scale, hp->energy_shift);
     printf("  parameters          %zu\n", m->n_params);
+    char sha[65];
+    model_file_parameters_sha256(m, sha);
+    printf("  parameters_sha256   %s (%s)\n", sha,
+           model_file_has_parameters_sha256(argv[1]) ? "verified against the file"
+                                                     : "computed; the file stores none");
     printf("  description         %s\n", m->description && m->description[0] ? m->description
                                                                                 : "(none)");
     if (m->n_training) {
@@ -240,10 +265,15 @@ static int model_describe(int argc, char **argv) {
         return 0;
     }
     const char *output = NULL;
+    int force = argc > 3 && !strcmp(argv[argc - 1], "--force");
+    argc -= force;
     if (argc == 5 && !strcmp(argv[3], "-o"))
         output = argv[4];
     else if (argc != 3)
-        return cli_usage_error("model describe", "expected FILE TEXT [-o OUT]");
+        return cli_usage_error("model describe", "expected FILE TEXT [-o OUT [--force]]");
+    /* OUT may be FILE (the same as no -o); it may not replace a file of another kind */
+    if (!cli_check_output("model describe", output, CLI_KIND_MODEL, NULL, 0, force))
+        return CLI_EXIT_FAILURE;
     if (argv[1][0] == '-')
         return cli_usage_error("model describe", "expected a model file, got '%s'", argv[1]);
     mlpot_model *m = NULL;

@@ -19,7 +19,8 @@
 
 static const char *predict_help =
     "usage: mlpot predict STRUCTURE... [--model FILE] [--format text|json|extxyz] [--per-atom]\n"
-    "                     [--symmetrize [--symprec X]] [--input-format F] [-o OUT]\n\n"
+    "                     [--symmetrize [--symprec X]] [--input-format F] [-o OUT]\n"
+    "                     [--force]\n\n"
     "Energy (eV and eV/atom), forces (eV/Å), stress (eV/Å^3 and GPa, Voigt order xx yy zz yz\n"
     "xz xy; ASE sign: negative under compression) and pressure of every structure (every\n"
     "frame of a multi-frame file). Without --model, the shipped potential whose species cover\n"
@@ -32,7 +33,9 @@ static const char *predict_help =
     "                      input, so that relaxations keep the symmetry\n"
     "  --symprec X         tolerance in Å for --symmetrize (default 1e-5)\n"
     "  --input-format F    vasp or extxyz (default: from the file name)\n"
-    "  -o OUT              write to OUT (atomically) instead of standard output\n";
+    "  -o OUT              write to OUT (atomically) instead of standard output\n"
+    "  --force             replace an existing OUT of another kind (a model, dataset or\n"
+    "                      structure file); OUT is never one of the inputs\n";
 
 typedef struct {
     const char *model_path;
@@ -203,16 +206,17 @@ fail:
 }
 
 int cli_predict(int argc, char **argv) {
-    enum { O_MODEL = 256, O_FORMAT, O_PER_ATOM, O_SYM, O_SYMPREC, O_INFMT };
+    enum { O_MODEL = 256, O_FORMAT, O_PER_ATOM, O_SYM, O_SYMPREC, O_INFMT, O_FORCE };
     static const struct option long_options[] = {
         {"model", required_argument, 0, O_MODEL},     {"format", required_argument, 0, O_FORMAT},
         {"per-atom", no_argument, 0, O_PER_ATOM},     {"symmetrize", no_argument, 0, O_SYM},
         {"symprec", required_argument, 0, O_SYMPREC}, {"input-format", required_argument, 0, O_INFMT},
         {"output", required_argument, 0, 'o'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"force", no_argument, 0, O_FORCE},           {0, 0, 0, 0}};
     predict_options opt = {.format = "text", .symprec = 1e-5};
     mlpot_read_options read_opt = {0};
     const char *output = NULL;
+    int force = 0;
     int c;
     opterr = 0;
     optind = 1;
@@ -230,6 +234,7 @@ int cli_predict(int argc, char **argv) {
             break;
         case O_INFMT: read_opt.format = optarg; break;
         case 'o': output = optarg; break;
+        case O_FORCE: force = 1; break;
         case 'h': fputs(predict_help, stdout); return 0;
         case ':': return cli_usage_error("predict", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("predict", "unknown option '%s'", argv[optind - 1]);
@@ -245,6 +250,18 @@ int cli_predict(int argc, char **argv) {
     mlpot_writer *xyz = NULL;
     cli_output out = {0};
     int is_xyz = !strcmp(opt.format, "extxyz");
+    cli_file_kind kind = is_xyz ? CLI_KIND_STRUCTURE : CLI_KIND_TEXT;
+    /* the inputs: the structure files and the model */
+    const char **inputs = malloc((size_t)(argc - optind + 1) * sizeof *inputs);
+    if (!inputs)
+        return CLI_EXIT_FAILURE;
+    for (int a = optind; a < argc; a++)
+        inputs[a - optind] = argv[a];
+    inputs[argc - optind] = opt.model_path;
+    int output_ok = cli_check_output("predict", output, kind, inputs, argc - optind + 1, force);
+    free(inputs);
+    if (!output_ok)
+        return CLI_EXIT_FAILURE;
     if (is_xyz ? mlpot_writer_open(&xyz, output ? output : "-", "extxyz") != MLPOT_OK
                : !cli_output_open(&out, output))
         return is_xyz ? cli_fail() : CLI_EXIT_FAILURE;

@@ -16,7 +16,7 @@
 static const char *relax_help =
     "usage: mlpot relax STRUCTURE -o OUT [--model FILE] [--fmax F] [--cell [--pressure P]]\n"
     "                   [--keep-symmetry [--symprec X]] [--max-steps N] [--traj FILE]\n"
-    "                   [--threads N] [--input-format F] [--format F]\n\n"
+    "                   [--threads N] [--input-format F] [--format F] [--force]\n\n"
     "Relaxes the first structure of STRUCTURE with FIRE (Bitzek et al. 2006, ASE's\n"
     "parameters) until every force is below --fmax and, with --cell, the stress equals -P\n"
     "(the cell is relaxed as in ASE's UnitCellFilter: converged when every row of\n"
@@ -34,20 +34,22 @@ static const char *relax_help =
     "  --traj FILE         every step as an extended XYZ frame (energy, forces, stress)\n"
     "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
     "  --input-format F    vasp or extxyz (default: from the file name)\n"
-    "  --format F          vasp or extxyz for OUT (default: from its name)\n";
+    "  --format F          vasp or extxyz for OUT (default: from its name)\n"
+    "  --force             replace an existing output of another kind (a model or dataset);\n"
+    "                      an output is never the input\n";
 
 
 typedef struct {
     relax_options relax;
     double pressure_gpa;
-    int threads;
+    int threads, force;
     const char *model, *output, *output_format, *traj, *input_format;
 } relax_cli_options;
 
 /* Parses the options; 0 on success, -1 after --help, else the exit status. */
 static int parse_relax_options(int argc, char **argv, relax_cli_options *o) {
     enum { O_MODEL = 256, O_FMAX, O_CELL, O_PRESSURE, O_KEEPSYM, O_SYMPREC, O_MAXSTEPS, O_TRAJ,
-           O_THREADS, O_INFMT, O_FORMAT };
+           O_THREADS, O_INFMT, O_FORMAT, O_FORCE };
     static const struct option long_options[] = {{"model", required_argument, 0, O_MODEL},
                                                  {"fmax", required_argument, 0, O_FMAX},
                                                  {"cell", no_argument, 0, O_CELL},
@@ -60,6 +62,7 @@ static int parse_relax_options(int argc, char **argv, relax_cli_options *o) {
                                                  {"input-format", required_argument, 0, O_INFMT},
                                                  {"format", required_argument, 0, O_FORMAT},
                                                  {"output", required_argument, 0, 'o'},
+                                                 {"force", no_argument, 0, O_FORCE},
                                                  {"help", no_argument, 0, 'h'},
                                                  {0, 0, 0, 0}};
     o->relax = relax_default_options();
@@ -93,6 +96,7 @@ static int parse_relax_options(int argc, char **argv, relax_cli_options *o) {
         case O_INFMT: o->input_format = optarg; break;
         case O_FORMAT: o->output_format = optarg; break;
         case 'o': o->output = optarg; break;
+        case O_FORCE: o->force = 1; break;
         case 'h': fputs(relax_help, stdout); return -1;
         case ':': return cli_usage_error("relax", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("relax", "unknown option '%s'", argv[optind - 1]);
@@ -120,6 +124,12 @@ static int parse_relax_options(int argc, char **argv, relax_cli_options *o) {
     if (!isfinite(o->pressure_gpa))
         return cli_usage_error("relax", "--pressure must be finite");
     o->relax.pressure = o->pressure_gpa / EV_PER_A3_IN_GPA;
+    if (!cli_check_trajectory_name("relax", o->traj))
+        return CLI_EXIT_USAGE;
+    const char *inputs[] = {argv[optind], o->model};
+    if (!cli_check_output("relax", o->output, CLI_KIND_STRUCTURE, inputs, 2, o->force) ||
+        !cli_check_output("relax", o->traj, CLI_KIND_STRUCTURE, inputs, 2, o->force))
+        return CLI_EXIT_FAILURE;
     return 0;
 }
 

@@ -26,6 +26,39 @@ int cli_parse_long(const char *command, const char *option, const char *text, lo
     return 1;
 }
 
+/* Below this distance (Å) two atoms are physically absurd, though not the same position of
+ * model.md §9 (1e-8 Å, an error of the neighbour graph): md and relax warn. */
+#define ABSURD_DISTANCE 0.1
+
+/* An error for coinciding atoms (and spans the neighbour search cannot bin), a warning for
+ * atoms closer than ABSURD_DISTANCE; 0 after an error. */
+static int check_close_atoms(const mlpot_structure *s, const char *path) {
+    mlpot_graph *g = NULL;
+    if (mlpot_graph_create(&g) || mlpot_graph_build(g, s, ABSURD_DISTANCE)) {
+        fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
+        mlpot_graph_free(g);
+        return 0;
+    }
+    const int64_t *row = mlpot_graph_row_start(g);
+    const int *neighbors = mlpot_graph_neighbors(g);
+    const double *distance = mlpot_graph_distances(g);
+    int64_t closest = -1;
+    int closest_i = 0;
+    for (int i = 0; i < mlpot_graph_n_atoms(g); i++)
+        for (int64_t e = row[i]; e < row[i + 1]; e++)
+            if (closest < 0 || distance[e] < distance[closest]) {
+                closest = e;
+                closest_i = i;
+            }
+    if (closest >= 0)
+        fprintf(stderr,
+                "mlpot: warning: %s: atoms %d and %d are %.3g Å apart, closer than any "
+                "physical distance (%g Å); results will be meaningless\n",
+                path, closest_i + 1, neighbors[closest] + 1, distance[closest], ABSURD_DISTANCE);
+    mlpot_graph_free(g);
+    return 1;
+}
+
 int cli_simulation_open(cli_simulation *sim, const char *path, const char *input_format,
                         const char *model_path, int threads) {
     memset(sim, 0, sizeof *sim);
@@ -44,6 +77,8 @@ int cli_simulation_open(cli_simulation *sim, const char *path, const char *input
         fprintf(stderr, "mlpot: %s: expected a structure, found none\n", path);
         return 0;
     }
+    if (!check_close_atoms(sim->structure, path))
+        return 0;
     if (model_path) {
         snprintf(sim->model_path, sizeof sim->model_path, "%s", model_path);
     } else {

@@ -38,6 +38,8 @@ static const char *train_help =
     "run:\n"
     "  --seed S (0)  --threads N (OpenMP default)  -o MODEL  --checkpoint FILE  --log FILE\n"
     "  --resume CKPT  continue a run from its checkpoint (same settings; --epochs extends)\n"
+    "  --force        let an output replace a file of another kind (a dataset, a structure);\n"
+    "                 an output is never one of the datasets\n"
     "  --config FILE  a flat JSON object of the long option names above, e.g.\n"
     "                 {\"train\": \"si.h5\", \"arch\": \"cgcnn\", \"epochs\": 200}\n";
 
@@ -51,7 +53,7 @@ enum {
     O_TRAIN = 256, O_VALID, O_VALID_FRACTION, O_ARCH, O_CUTOFF, O_FEATURES, O_LAYERS, O_BASIS,
     O_READOUT, O_ENVP, O_EW, O_FW, O_SW, O_EPOCHS, O_BATCH, O_LR, O_LR_MIN,
     O_SCHEDULE, O_WARMUP, O_PLATEAU_FACTOR, O_PLATEAU_PATIENCE, O_PATIENCE, O_WD, O_CLIP, O_EMA,
-    O_SEED, O_THREADS, O_CHECKPOINT, O_LOG, O_RESUME, O_CONFIG, O_STOP_AFTER
+    O_SEED, O_THREADS, O_CHECKPOINT, O_LOG, O_RESUME, O_CONFIG, O_STOP_AFTER, O_FORCE
 };
 
 static const struct option base_options[] = {
@@ -88,6 +90,7 @@ static const struct option base_options[] = {
     {"resume", required_argument, 0, O_RESUME},
     {"config", required_argument, 0, O_CONFIG},
     {"stop-after-epochs", required_argument, 0, O_STOP_AFTER}, /* testing aid, undocumented */
+    {"force", no_argument, 0, O_FORCE},
     {"help", no_argument, 0, 'h'}};
 
 #define N_BASE_OPTIONS ((int)(sizeof base_options / sizeof base_options[0]))
@@ -286,6 +289,24 @@ static void print_settings(const train_settings *s) {
            s->patience, s->seed);
 }
 
+/* The model, checkpoint and CSV log may be none of the datasets, and replace only files of
+ * their own kind (unless --force); a resumed run writes where its checkpoint says. */
+static int check_train_outputs(const train_settings *s, int force) {
+    char checkpoint[TRAIN_PATH_MAX + 8], log[TRAIN_PATH_MAX + 8];
+    snprintf(checkpoint, sizeof checkpoint, "%s", s->checkpoint);
+    if (!s->checkpoint[0])
+        snprintf(checkpoint, sizeof checkpoint, "%s.ckpt", s->output);
+    snprintf(log, sizeof log, "%s", s->log_csv);
+    if (!s->log_csv[0])
+        snprintf(log, sizeof log, "%s.csv", s->output);
+    const char *inputs[] = {s->train_path, s->valid_path[0] ? s->valid_path : NULL};
+    const char *model_outputs[] = {s->output, checkpoint};
+    return cli_check_output("train", s->output, CLI_KIND_MODEL, inputs, 2, force) &&
+           cli_check_output("train", checkpoint, CLI_KIND_MODEL, inputs, 2, force) &&
+           cli_check_output("train", log, CLI_KIND_TEXT, inputs, 2, force) &&
+           cli_check_output("train", log, CLI_KIND_TEXT, model_outputs, 2, 1);
+}
+
 int cli_train(int argc, char **argv) {
     train_request rq = {0};
     train_settings_defaults(&rq.set);
@@ -300,10 +321,14 @@ int cli_train(int argc, char **argv) {
     for (int a = 0; a < argc && used + 2 < sizeof rq.set.command_line; a++)
         used += (size_t)snprintf(rq.set.command_line + used, sizeof rq.set.command_line - used,
                                  "%s%s", a ? " " : "mlpot ", argv[a]);
-    int c, index = 0;
+    int c, index = 0, force = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":ho:", rq.options, &index)) != -1) {
+        if (c == O_FORCE) {
+            force = 1;
+            continue;
+        }
         if (c == 'h') {
             print_train_help(stdout);
             return 0;
@@ -327,6 +352,8 @@ int cli_train(int argc, char **argv) {
     if (!rq.resume && !cli_arch_apply("train", rq.arch ? rq.arch : rq.set.hp.arch->name,
                                       &rq.set.hp, &rq.arch_values))
         return CLI_EXIT_USAGE;
+    if (!rq.resume && !check_train_outputs(&rq.set, force))
+        return CLI_EXIT_FAILURE;
     if (!rq.resume)
         print_settings(&rq.set);
     mlpot_status st = train_run(&rq.set, rq.resume, rq.resume && rq.epochs_given ? rq.set.epochs : 0,

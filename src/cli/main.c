@@ -1,8 +1,10 @@
 /* main.c — the mlpot command: dispatches to one subcommand per file (cli_*.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli_common.h"
+#include "io/atomic_file.h"
 
 typedef struct {
     const char *name;
@@ -32,7 +34,21 @@ static void print_help(FILE *fp) {
                 "  --help       this text\n  --version    print the version\n");
 }
 
+/* Output lost on standard output (a full disk, `> /dev/full`, a closed pipe) is a failure too:
+ * every command's exit status checks it. */
+static int cli_finish_stdout(int status) {
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && status == 0) {
+        fprintf(stderr, "mlpot: <stdout>: write error: %s\n",
+                errno ? strerror(errno) : "output lost");
+        return CLI_EXIT_FAILURE;
+    }
+    return status;
+}
+
 int main(int argc, char **argv) {
+    /* a batch system's wall time (SIGTERM), ^C or a closed terminal: no temporary files left */
+    atomic_file_install_signal_cleanup();
     if (argc < 2) {
         print_help(stderr);
         return CLI_EXIT_USAGE;
@@ -47,7 +63,7 @@ int main(int argc, char **argv) {
     }
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
         if (!strcmp(argv[1], commands[k].name))
-            return commands[k].run(argc - 1, argv + 1);
+            return cli_finish_stdout(commands[k].run(argc - 1, argv + 1));
     fprintf(stderr, "mlpot: unknown command '%s' (see 'mlpot --help')\n", argv[1]);
     return CLI_EXIT_USAGE;
 }

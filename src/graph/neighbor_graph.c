@@ -27,6 +27,9 @@
 /* Guard against absurd inputs (a cell much thinner than r_c makes every atom see huge numbers
  * of images): at most this many bins are visited per atom. */
 #define MAX_BIN_VISITS_PER_ATOM 2000000L
+/* The widest span (Å) binned: beyond it a double no longer resolves 1e-8 Å (COINCIDENT_DISTANCE)
+ * between neighbours, and the bin arithmetic would overflow (issue 16: 1e200 Å gave SIGFPE). */
+#define MAX_BINNED_SPAN 1e8
 /* Builds of fewer atoms run on the calling thread (as the calculator does below 64 atoms). */
 #define GRAPH_PARALLEL_MIN 64
 
@@ -124,8 +127,11 @@ static mlpot_status frame_setup(const mlpot_structure *s, double cutoff, bin_fra
                 extent_max[k] = t;
         }
         double width = (extent_max[k] - extent_min[k]) * (1.0 + 1e-12) + 1e-3;
-        if (!isfinite(width))
-            return error_set(MLPOT_ERR_INVALID_STRUCTURE, "atom positions span an infinite range");
+        if (!(width <= MAX_BINNED_SPAN))
+            return error_set(MLPOT_ERR_INVALID_STRUCTURE,
+                             "atom positions span %g Å in an open direction, more than the %g Å "
+                             "the neighbour search can resolve",
+                             width, MAX_BINNED_SPAN);
         for (int c = 0; c < 3; c++) {
             fr->origin[c] += extent_min[k] * e[c];
             fr->basis[3 * k + c] = e[c] * width;
@@ -142,6 +148,11 @@ static mlpot_status frame_setup(const mlpot_structure *s, double cutoff, bin_fra
         double col = sqrt(fr->inverse[k] * fr->inverse[k] + fr->inverse[3 + k] * fr->inverse[3 + k] +
                           fr->inverse[6 + k] * fr->inverse[6 + k]);
         height[k] = 1.0 / col;
+        if (!(height[k] > 0.0 && height[k] <= MAX_BINNED_SPAN))
+            return error_set(MLPOT_ERR_INVALID_STRUCTURE,
+                             "the cell spans %g Å, more than the %g Å the neighbour search can "
+                             "resolve",
+                             height[k], MAX_BINNED_SPAN);
         double nb = floor(height[k] * BINS_PER_CUTOFF / cutoff);
         fr->n_bins[k] = nb < 1 ? 1 : (nb > 1e6 ? 1000000 : (int)nb);
         total_bins *= fr->n_bins[k];

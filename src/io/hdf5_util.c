@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "core/error.h"
 #include "core/memory.h"
+
+/* Memory files grow in steps of this many bytes. */
+#define HDF5_MEMORY_INCREMENT (1 << 20)
 
 /* H5Pset_file_locking exists from 1.10.7 on the 1.10 branch and from 1.12.1 on. */
 #if (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 12, 0)) || H5_VERSION_GE(1, 12, 1)
@@ -71,6 +75,43 @@ int hdf5_is_file(const char *path) {
 #endif
 }
 
+int hdf5_file_format(const char *path, char *buf, size_t size) {
+    buf[0] = '\0';
+    hdf5_error_handler saved;
+    hdf5_silence(&saved);
+    int is_hdf5 = hdf5_is_file(path);
+    hid_t file = is_hdf5 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+    hid_t attr = file >= 0 && H5Aexists(file, "format") > 0 ? H5Aopen(file, "format", H5P_DEFAULT)
+                                                           : -1;
+    hid_t type = attr >= 0 ? H5Aget_type(attr) : -1;
+    if (type >= 0 && H5Tget_class(type) == H5T_STRING) {
+        if (H5Tis_variable_str(type) > 0) {
+            char *text = NULL;
+            hid_t memtype = H5Tget_native_type(type, H5T_DIR_DEFAULT);
+            if (memtype >= 0 && H5Aread(attr, memtype, &text) >= 0 && text) {
+                snprintf(buf, size, "%s", text);
+                H5free_memory(text);
+            }
+            if (memtype >= 0)
+                H5Tclose(memtype);
+        } else {
+            size_t n = H5Tget_size(type);
+            char *text = n > 0 && n < 4096 ? calloc(n + 1, 1) : NULL;
+            if (text && H5Aread(attr, type, text) >= 0)
+                snprintf(buf, size, "%s", text);
+            free(text);
+        }
+    }
+    if (type >= 0)
+        H5Tclose(type);
+    if (attr >= 0)
+        H5Aclose(attr);
+    if (file >= 0)
+        H5Fclose(file);
+    hdf5_restore(&saved);
+    return is_hdf5;
+}
+
 /* Frees what HDF5 allocated while reading variable-length data into buf. */
 void hdf5_reclaim(hid_t type, hid_t space, void *buf) {
 #if H5_VERSION_GE(1, 12, 0)
@@ -102,47 +143,51 @@ void hdf5_format_shape(int rank, const hsize_t *dims, char *buf, size_t size) {
         snprintf(buf + used, size - used, "]");
 }
 
-/* Creates an empty file ".mlpot-tmp-<pid>-<n>-<name>" beside `path` (same directory, so that
- * rename() is atomic; O_EXCL rather than mkstemp() so that the file gets the user's umask). */
-mlpot_status temp_file_create(const char *path, char **tmp_out) {
-    size_t size = strlen(path) + 64;
-    const char *slash = strrchr(path, '/');
-    int dir_len = slash ? (int)(slash - path) + 1 : 0;
-    char *tmp = NULL;
-    mlpot_status st = mem_calloc(&tmp, size, 1);
+hid_t hdf5_memory_file_create(const char *name, hid_t fcpl) {
+    hid_t fapl = hdf5_file_access_properties();
+    if (fapl < 0)
+        return -1;
+    hid_t file = -1;
+    if (H5Pset_fapl_core(fapl, HDF5_MEMORY_INCREMENT, 0) >= 0)
+        file = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fapl);
+    return file;
+}
+
+mlpot_status hdf5_memory_file_save(hid_t file, atomic_file *out) {
+    hdf5_detail detail;
+    mlpot_status st = MLPOT_OK;
+    char *image = NULL;
+    ssize_t size = -1;
+    if (H5Fflush(file, H5F_SCOPE_LOCAL) >= 0)
+        size = H5Fget_file_image(file, NULL, 0);
+    if (size < 0)
+        st = error_set(MLPOT_ERR_IO, "%s: cannot write: %s", out->path, hdf5_error_detail(&detail));
+    if (!st && !(st = mem_calloc(&image, (size_t)size + 1, 1)) &&
+        H5Fget_file_image(file, image, (size_t)size) != size)
+        st = error_set(MLPOT_ERR_IO, "%s: cannot write: %s", out->path, hdf5_error_detail(&detail));
+    if (H5Fclose(file) < 0 && !st)
+        st = error_set(MLPOT_ERR_IO, "%s: cannot write: %s", out->path, hdf5_error_detail(&detail));
+    if (!st && fwrite(image, 1, (size_t)size, out->fp) != (size_t)size)
+        st = error_set(MLPOT_ERR_IO, "%s: write error: %s", out->path, strerror(errno));
+    free(image);
+    return st;
+}
+
+mlpot_status hdf5_memory_file_write(hid_t file, const char *path) {
+    atomic_file out;
+    mlpot_status st = atomic_file_open(&out, path);
+    if (st) {
+        H5Fclose(file);
+        return st;
+    }
+    hdf5_error_handler saved;
+    hdf5_silence(&saved);
+    st = hdf5_memory_file_save(file, &out);
+    hdf5_restore(&saved);
     if (st)
-        return st;
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, size, "%.*s.mlpot-tmp-%ld-%d-%s", dir_len, path, (long)getpid(), attempt,
-                 path + dir_len);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        st = error_set(MLPOT_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                       strerror(errno));
-        free(tmp);
-        return st;
-    }
-    close(fd);
-    *tmp_out = tmp;
-    return MLPOT_OK;
+        atomic_file_abort(&out);
+    else
+        st = atomic_file_commit(&out);
+    return st;
 }
-
-/* HDF5 does not fsync; do it before the rename so that a crash cannot leave a truncated file
- * under the final name. */
-mlpot_status temp_file_sync(const char *path, const char *tmp_path) {
-    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        mlpot_status st =
-            error_set(MLPOT_ERR_IO, "%s: cannot flush the written file: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return st;
-    }
-    close(fd);
-    return MLPOT_OK;
-}
-

@@ -1,13 +1,15 @@
 /* hdf5_util.h — what every HDF5 file of mlpot (models, datasets, checkpoints) needs: HDF5's
  * automatic error printing switched off around a call (the library never prints) with its
- * innermost message taken into ours, file access properties, string types, and the temporary
- * file + fsync + rename that makes every write all-or-nothing. */
+ * innermost message taken into ours, file access properties, string types, and files written
+ * in memory and saved with checked writes. */
 #ifndef MLPOT_IO_HDF5_UTIL_H
 #define MLPOT_IO_HDF5_UTIL_H
 
 #include <hdf5.h>
 #include <stddef.h>
 
+#include "io/atomic_file.h"
+#include "io/hdf5_probe.h"
 #include "mlpot/mlpot.h"
 
 typedef struct {
@@ -36,10 +38,16 @@ hid_t hdf5_utf8_string_type(void);
 /* "[2, 3]" */
 void hdf5_format_shape(int rank, const hsize_t *dims, char *buf, size_t size);
 
-/* An empty file ".mlpot-tmp-<pid>-<n>-<name>" beside `path` (the same directory, so that the
- * final rename is atomic; O_EXCL so that it gets the user's umask); *tmp_out is allocated. */
-mlpot_status temp_file_create(const char *path, char **tmp_out);
-/* fsync of the written temporary file before its rename (HDF5 does not sync). */
-mlpot_status temp_file_sync(const char *path, const char *tmp_path);
+/* A new HDF5 file held in memory (the core driver without a backing store; `name` only names
+ * it in messages). mlpot writes HDF5 files this way and then their image with checked writes of
+ * its own (hdf5_memory_file_save), because HDF5 1.10 must never see a write fail: after a
+ * failed flush (a full disk) it keeps a half-closed file that crashes its exit-time cleanup
+ * (SIGSEGV, issue 16). Returns < 0 on failure, as H5Fcreate. */
+hid_t hdf5_memory_file_create(const char *name, hid_t fcpl);
+/* Closes the memory file and writes its image to out->fp (the caller commits or aborts `out`);
+ * messages name out->path. */
+mlpot_status hdf5_memory_file_save(hid_t file, atomic_file *out);
+/* The same, to a new atomic_file at `path`, committed on success; always closes `file`. */
+mlpot_status hdf5_memory_file_write(hid_t file, const char *path);
 
 #endif

@@ -2,14 +2,13 @@
  * writing them safely: a writer writes a temporary file beside the target and renames it. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "io/atomic_file.h"
 #include "io/structure_formats.h"
 
 typedef mlpot_status (*read_fn)(line_reader *, const mlpot_read_options *, mlpot_structure **);
@@ -37,9 +36,10 @@ struct mlpot_reader {
 };
 
 struct mlpot_writer {
-    FILE *fp;
-    char *path;
-    char *tmp_path;
+    FILE *fp;         /* stdout, or out.fp */
+    const char *path; /* out.path, or NULL for stdout */
+    atomic_file out;
+    int streaming; /* each frame reaches the file whole, at once */
     const format_entry *format;
     int frames_written;
 };
@@ -169,7 +169,8 @@ mlpot_status mlpot_read_all(const char *path, const mlpot_read_options *options,
     return MLPOT_OK;
 }
 
-mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char *format_name) {
+static mlpot_status writer_open(mlpot_writer **out, const char *path, const char *format_name,
+                                int streaming, long keep_bytes) {
     if (!out || !path)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_writer_open: NULL argument");
     const format_entry *format = NULL;
@@ -180,52 +181,58 @@ mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char 
     if ((st = mem_calloc(&w, 1, sizeof *w)))
         return st;
     w->format = format;
+    w->streaming = streaming;
     if (!strcmp(path, "-")) {
         w->fp = stdout;
         *out = w;
         return MLPOT_OK;
     }
-    size_t n = strlen(path);
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-    if ((st = mem_strdup(&w->path, path)) || (st = mem_calloc(&w->tmp_path, n + 64, 1))) {
-        mlpot_writer_abort(w);
+    if ((st = streaming ? atomic_file_open_streaming(&w->out, path, keep_bytes)
+                        : atomic_file_open(&w->out, path))) {
+        free(w);
         return st;
     }
-    /* A temporary name in the same directory, so that rename() is atomic; open() with
-     * O_EXCL rather than mkstemp() so that the file gets the user's umask, not mode 0600. */
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(w->tmp_path, n + 64, "%.*s.mlpot-tmp-%ld-%d-%s", (int)dir_len, path,
-                 (long)getpid(), attempt, path + dir_len);
-        fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        st = error_set(MLPOT_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                       strerror(errno));
-        free(w->tmp_path);
-        w->tmp_path = NULL;
-        mlpot_writer_abort(w);
-        return st;
-    }
-    w->fp = fdopen(fd, "w");
-    if (!w->fp) {
-        close(fd);
-        st = error_set(MLPOT_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
-        mlpot_writer_abort(w);
-        return st;
-    }
+    w->fp = w->out.fp;
+    w->path = w->out.path;
     *out = w;
     return MLPOT_OK;
+}
+
+mlpot_status mlpot_writer_open(mlpot_writer **out, const char *path, const char *format_name) {
+    return writer_open(out, path, format_name, 0, 0);
+}
+
+mlpot_status structure_writer_open_streaming(mlpot_writer **out, const char *path,
+                                             const char *format_name, long keep_bytes) {
+    return writer_open(out, path, format_name, 1, keep_bytes);
+}
+
+long structure_writer_bytes(const mlpot_writer *w) {
+    return ftell(w->fp);
+}
+
+/* One frame formatted in memory, then handed to the file in one write and flushed: a run
+ * killed at any moment leaves whole frames only. */
+static mlpot_status write_whole_frame(mlpot_writer *w, const mlpot_structure *s) {
+    char *text = NULL;
+    size_t size = 0;
+    FILE *memory = open_memstream(&text, &size);
+    if (!memory)
+        return error_set(MLPOT_ERR_MEMORY, "out of memory");
+    mlpot_status st = w->format->write(memory, s);
+    if (fclose(memory) != 0 && !st)
+        st = error_set(MLPOT_ERR_MEMORY, "out of memory");
+    if (!st && (fwrite(text, 1, size, w->fp) != size || fflush(w->fp) != 0))
+        st = error_set(MLPOT_ERR_IO, "write error: %s", strerror(errno));
+    free(text);
+    return st;
 }
 
 mlpot_status mlpot_writer_write(mlpot_writer *w, const mlpot_structure *s) {
     if (!w->format->multi_frame && w->frames_written > 0)
         return error_set(MLPOT_ERR_UNSUPPORTED, "%s: the %s format holds one structure only",
                          w->path ? w->path : "<stdout>", w->format->name);
-    mlpot_status st = w->format->write(w->fp, s);
+    mlpot_status st = w->streaming ? write_whole_frame(w, s) : w->format->write(w->fp, s);
     if (st) {
         error_prefix("%s", w->path ? w->path : "<stdout>");
         return st;
@@ -237,12 +244,7 @@ mlpot_status mlpot_writer_write(mlpot_writer *w, const mlpot_structure *s) {
 void mlpot_writer_abort(mlpot_writer *w) {
     if (!w)
         return;
-    if (w->fp && w->fp != stdout)
-        fclose(w->fp);
-    if (w->tmp_path)
-        remove(w->tmp_path);
-    free(w->tmp_path);
-    free(w->path);
+    atomic_file_abort(&w->out);
     free(w);
 }
 
@@ -250,26 +252,12 @@ mlpot_status mlpot_writer_close(mlpot_writer *w) {
     if (!w)
         return MLPOT_OK;
     if (w->fp == stdout) {
-        int bad = fflush(stdout) != 0;
+        int bad = fflush(stdout) != 0 || ferror(stdout);
         free(w);
-        return bad ? error_set(MLPOT_ERR_IO, "<stdout>: write error") : MLPOT_OK;
+        return bad ? error_set(MLPOT_ERR_IO, "<stdout>: write error: %s", strerror(errno))
+                   : MLPOT_OK;
     }
-    int bad = fflush(w->fp) != 0 || ferror(w->fp) || fsync(fileno(w->fp)) != 0;
-    bad |= fclose(w->fp) != 0;
-    w->fp = NULL;
-    if (bad) {
-        mlpot_status st = error_set(MLPOT_ERR_IO, "%s: write error: %s", w->path, strerror(errno));
-        mlpot_writer_abort(w);
-        return st;
-    }
-    if (rename(w->tmp_path, w->path) != 0) {
-        mlpot_status st = error_set(MLPOT_ERR_IO, "%s: cannot rename the temporary file: %s",
-                                    w->path, strerror(errno));
-        mlpot_writer_abort(w);
-        return st;
-    }
-    free(w->tmp_path);
-    w->tmp_path = NULL;
-    mlpot_writer_abort(w);
-    return MLPOT_OK;
+    mlpot_status st = atomic_file_commit(&w->out);
+    free(w);
+    return st;
 }

@@ -17,6 +17,7 @@
 
 #include "core/elements.h"
 #include "core/error.h"
+#include "core/sha256.h"
 #include "io/hdf5_util.h"
 #include "core/memory.h"
 #include "model/model.h"
@@ -109,6 +110,41 @@ static mlpot_status write_arch_hparams(const model_writer *w, const model_hparam
     return st;
 }
 
+/* formats.md `parameters_sha256`: SHA-256 of every parameter tensor's float64 values as
+ * little-endian bytes in row-major order, the tensors taken in ascending byte order of their
+ * full paths. */
+void model_file_parameters_sha256(const mlpot_model *m, char hex[65]) {
+    sha256_context c;
+    sha256_init(&c);
+    const char *previous = NULL;
+    for (int done = 0; done < m->n_tensors; done++) {
+        const model_tensor *next = NULL; /* the smallest path after `previous` */
+        for (int k = 0; k < m->n_tensors; k++) {
+            const model_tensor *t = &m->tensors[k];
+            if ((!previous || strcmp(t->name, previous) > 0) &&
+                (!next || strcmp(t->name, next->name) < 0))
+                next = t;
+        }
+        const double *x = m->params + next->offset;
+        unsigned char bytes[8 * 256];
+        for (size_t i = 0; i < next->size; i += 256) {
+            size_t n = next->size - i < 256 ? next->size - i : 256;
+            for (size_t j = 0; j < n; j++) {
+                uint64_t bits;
+                memcpy(&bits, &x[i + j], sizeof bits);
+                for (int b = 0; b < 8; b++)
+                    bytes[8 * j + (size_t)b] = (unsigned char)(bits >> (8 * b));
+            }
+            sha256_update(&c, bytes, 8 * n);
+        }
+        previous = next->name;
+    }
+    unsigned char digest[32];
+    sha256_final(&c, digest);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
 static mlpot_status write_root_attributes(const model_writer *w, const mlpot_model *m) {
     const model_hparams *hp = &m->hp;
     mlpot_status st;
@@ -130,6 +166,10 @@ static mlpot_status write_root_attributes(const model_writer *w, const mlpot_mod
         (st = write_int32(w, "readout_hidden", hp->readout_hidden)) ||
         (st = write_float64(w, "energy_scale", hp->energy_scale)) ||
         (st = write_float64(w, "energy_shift", hp->energy_shift)))
+        return st;
+    char sha[65];
+    model_file_parameters_sha256(m, sha);
+    if ((st = write_string(w, w->file, "", "parameters_sha256", sha)))
         return st;
     if (m->description && m->description[0])
         return write_string(w, w->file, "", "description", m->description);
@@ -175,18 +215,14 @@ static mlpot_status write_training(const model_writer *w, const mlpot_model *m) 
     return st;
 }
 
-/* Writes the whole model into a new HDF5 file at tmp_path (messages name `path`). */
-static mlpot_status write_model_file(const mlpot_model *m, const char *path,
-                                     const char *tmp_path) {
+/* Writes the whole model into a new HDF5 memory file (messages name `path`), left open in
+ * w->file on success. */
+static mlpot_status write_model_file(const mlpot_model *m, const char *path, hid_t *file_out) {
     model_writer w = {path, -1, -1, -1, -1};
     mlpot_status st = MLPOT_OK;
-    hid_t fapl = hdf5_file_access_properties();
-    if (fapl < 0)
-        return write_failed(&w, "the file");
-    w.file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    w.file = hdf5_memory_file_create(path, H5P_DEFAULT);
     if (w.file < 0)
         st = write_failed(&w, "the file");
-    H5Pclose(fapl);
     if (!st) {
         w.link_props = H5Pcreate(H5P_LINK_CREATE);
         w.string_type = H5Tcopy(H5T_C_S1);
@@ -209,13 +245,17 @@ static mlpot_status write_model_file(const mlpot_model *m, const char *path,
         H5Tclose(w.string_type);
     if (w.link_props >= 0)
         H5Pclose(w.link_props);
-    if (w.file >= 0 && H5Fclose(w.file) < 0 && !st)
-        st = write_failed(&w, "the file");
+    if (st && w.file >= 0)
+        H5Fclose(w.file);
+    if (!st)
+        *file_out = w.file;
     return st;
 }
 
-mlpot_status model_file_write(const mlpot_model *m, const char *path) {
-    if (!m || !path || !path[0])
+_Static_assert(sizeof(hid_t) == sizeof(int64_t), "hid_t is int64_t from HDF5 1.10 on");
+
+mlpot_status model_file_write_memory(const mlpot_model *m, const char *path, int64_t *file) {
+    if (!m || !path || !path[0] || !file)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "model_file_write: NULL argument");
     /* A file mlpot would refuse to read back is not worth writing. */
     for (int k = 0; k < m->n_tensors; k++) {
@@ -229,23 +269,21 @@ mlpot_status model_file_write(const mlpot_model *m, const char *path) {
                              path, t->name, index);
         }
     }
-    char *tmp_path = NULL;
-    mlpot_status st = temp_file_create(path, &tmp_path);
-    if (st)
-        return st;
     hdf5_error_handler saved;
     hdf5_silence(&saved);
-    st = write_model_file(m, path, tmp_path);
+    mlpot_status st = write_model_file(m, path, file);
     hdf5_restore(&saved);
-    if (!st)
-        st = temp_file_sync(path, tmp_path);
-    if (!st && rename(tmp_path, path) != 0)
-        st = error_set(MLPOT_ERR_IO, "%s: cannot rename the temporary file: %s", path,
-                       strerror(errno));
-    if (st)
-        remove(tmp_path);
-    free(tmp_path);
     return st;
+}
+
+mlpot_status model_file_write(const mlpot_model *m, const char *path) {
+    if (!m || !path || !path[0])
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "model_file_write: NULL argument");
+    hid_t file = -1;
+    mlpot_status st = model_file_write_memory(m, path, &file);
+    if (st)
+        return st;
+    return hdf5_memory_file_write(file, path);
 }
 
 /* =============================================================================================
@@ -768,6 +806,36 @@ static mlpot_status read_training(const model_reader *r, mlpot_model *m) {
     return st;
 }
 
+/* The optional root attribute parameters_sha256 (absent in files of older versions and the
+ * shipped potentials), checked against the parameters read: a damaged or edited file fails
+ * here instead of giving wrong energies. */
+static mlpot_status verify_parameters_sha256(const model_reader *r, const mlpot_model *m) {
+    char *stored = NULL;
+    mlpot_status st = read_root_string(r, "parameters_sha256", 0, &stored);
+    if (st || !stored)
+        return st;
+    char computed[65];
+    model_file_parameters_sha256(m, computed);
+    if (strcmp(stored, computed) != 0)
+        st = error_set(MLPOT_ERR_PARSE,
+                       "%s: the parameters do not match the file's parameters_sha256 (%.64s; "
+                       "they hash to %s): the file is damaged or was modified",
+                       r->path, stored, computed);
+    free(stored);
+    return st;
+}
+
+int model_file_has_parameters_sha256(const char *path) {
+    hdf5_error_handler saved;
+    hdf5_silence(&saved);
+    hid_t file = hdf5_is_file(path) ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+    int present = file >= 0 && H5Aexists(file, "parameters_sha256") > 0;
+    if (file >= 0)
+        H5Fclose(file);
+    hdf5_restore(&saved);
+    return present;
+}
+
 static mlpot_status read_model_file(const model_reader *r, mlpot_model **out) {
     model_hparams hp;
     mlpot_model *m = NULL;
@@ -782,6 +850,8 @@ static mlpot_status read_model_file(const model_reader *r, mlpot_model **out) {
     m->description = description;
     for (int k = 0; !st && k < m->n_tensors; k++)
         st = read_tensor(r, &m->tensors[k], m->params + m->tensors[k].offset);
+    if (!st)
+        st = verify_parameters_sha256(r, m);
     if (!st)
         st = read_training(r, m);
     if (st) {

@@ -129,20 +129,13 @@ static herr_t read_vector(hid_t group, const char *name, double *x, size_t n) {
 
 mlpot_status checkpoint_save(const char *path, const mlpot_model *m, const train_settings *set,
                              const optimizer *o, const checkpoint_state *cs) {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp)
-        return error_set(MLPOT_ERR_MEMORY, "out of memory");
-    snprintf(tmp, len + 16, "%s.part", path);
-    mlpot_status st = model_file_write(m, tmp);
-    if (st) {
-        free(tmp);
+    hid_t file = -1;
+    mlpot_status st = model_file_write_memory(m, path, &file);
+    if (st)
         return st;
-    }
     hdf5_error_handler q;
     hdf5_silence(&q);
-    hid_t file = H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t g = file < 0 ? -1 : H5Gcreate2(file, "/checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = H5Gcreate2(file, "/checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t bad = g < 0;
     for (size_t k = 0; !bad && k < sizeof fields / sizeof fields[0]; k++) {
         const char *p = (const char *)set + fields[k].offset;
@@ -172,21 +165,14 @@ mlpot_status checkpoint_save(const char *path, const mlpot_model *m, const train
               (has_ema && write_vector(g, "ema", o->ema, o->n) < 0);
     if (g >= 0)
         H5Gclose(g);
-    if (file >= 0 && H5Fclose(file) < 0)
-        bad = 1;
-    hdf5_restore(&q);
-    if (file < 0 || bad) {
-        remove(tmp);
-        free(tmp);
+    if (bad) {
+        H5Fclose(file);
+        hdf5_restore(&q);
         return error_set(MLPOT_ERR_IO, "%s: cannot write the checkpoint", path);
     }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        free(tmp);
-        return error_set(MLPOT_ERR_IO, "%s: cannot rename the checkpoint into place", path);
-    }
-    free(tmp);
-    return MLPOT_OK;
+    hdf5_restore(&q);
+    /* temporary file, fsync and rename: a kill leaves the previous checkpoint whole */
+    return hdf5_memory_file_write(file, path);
 }
 
 mlpot_status checkpoint_load(const char *path, mlpot_model **model_out, train_settings *set,

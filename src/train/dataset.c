@@ -20,6 +20,7 @@
 #include "io/hdf5_util.h"
 #include "core/memory.h"
 #include "io/structure.h"
+#include "graph/neighbor_graph.h"
 
 #define DATASET_ATOM_CHUNK 4096    /* rows per chunk of /numbers, /positions, /forces */
 #define DATASET_FRAME_CHUNK 1024   /* frames per chunk of the per-frame datasets */
@@ -160,7 +161,8 @@ static herr_t transfer_rows(hid_t ds, hid_t mem_type, int64_t row0, int64_t n_ro
  * =========================================================================================== */
 
 struct dataset_writer {
-    char *path, *tmp_path;
+    char *path;
+    atomic_file out; /* the file is built in memory and written here when closed */
     hid_t file;
     hid_t string_type;
     hid_t ds[N_COLUMNS];   /* -1 until created */
@@ -324,23 +326,21 @@ mlpot_status dataset_writer_open(dataset_writer **out, const char *path) {
     w->file = w->string_type = -1;
     for (int c = 0; c < N_COLUMNS; c++)
         w->ds[c] = -1;
-    if ((st = mem_strdup(&w->path, path)) || (st = temp_file_create(path, &w->tmp_path))) {
+    /* the temporary file up front: an unwritable directory fails before any work */
+    if ((st = mem_strdup(&w->path, path)) || (st = atomic_file_open(&w->out, path))) {
         free(w->path);
         free(w);
         return st;
     }
     hdf5_error_handler saved;
     hdf5_silence(&saved);
-    hid_t fapl = hdf5_file_access_properties();
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    if (fapl >= 0 && fcpl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0)
-        w->file = H5Fcreate(w->tmp_path, H5F_ACC_TRUNC, fcpl, fapl);
+    if (fcpl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0)
+        w->file = hdf5_memory_file_create(path, fcpl);
     if (w->file < 0)
         st = writer_failed(w, "the file");
     if (fcpl >= 0)
         H5Pclose(fcpl);
-    if (fapl >= 0)
-        H5Pclose(fapl);
     if (!st && (w->string_type = hdf5_utf8_string_type()) < 0)
         st = writer_failed(w, "the file");
     if (!st)
@@ -436,12 +436,11 @@ static void writer_free(dataset_writer *w) {
     for (int c = 0; c < N_COLUMNS; c++)
         free(w->buf[c]);
     free(w->path);
-    free(w->tmp_path);
     free(w);
 }
 
-/* Closes every HDF5 object of the writer; returns -1 if closing the file failed. */
-static herr_t writer_close_objects(dataset_writer *w) {
+/* Closes every HDF5 object of the writer but the file. */
+static void writer_close_objects(dataset_writer *w) {
     for (int c = 0; c < N_COLUMNS; c++)
         if (w->ds[c] >= 0) {
             H5Dclose(w->ds[c]);
@@ -450,11 +449,6 @@ static herr_t writer_close_objects(dataset_writer *w) {
     if (w->string_type >= 0)
         H5Tclose(w->string_type);
     w->string_type = -1;
-    herr_t result = 0;
-    if (w->file >= 0)
-        result = H5Fclose(w->file);
-    w->file = -1;
-    return result;
 }
 
 mlpot_status dataset_writer_close(dataset_writer *w) {
@@ -463,16 +457,17 @@ mlpot_status dataset_writer_close(dataset_writer *w) {
     hdf5_error_handler saved;
     hdf5_silence(&saved);
     mlpot_status st = writer_flush(w);
-    if (writer_close_objects(w) < 0 && !st)
-        st = writer_failed(w, "the file");
-    hdf5_restore(&saved);
+    writer_close_objects(w);
     if (!st)
-        st = temp_file_sync(w->path, w->tmp_path);
-    if (!st && rename(w->tmp_path, w->path) != 0)
-        st = error_set(MLPOT_ERR_IO, "%s: cannot rename the temporary file: %s", w->path,
-                       strerror(errno));
+        st = hdf5_memory_file_save(w->file, &w->out);
+    else
+        H5Fclose(w->file);
+    w->file = -1;
+    hdf5_restore(&saved);
     if (st)
-        remove(w->tmp_path);
+        atomic_file_abort(&w->out);
+    else
+        st = atomic_file_commit(&w->out);
     writer_free(w);
     return st;
 }
@@ -483,9 +478,10 @@ void dataset_writer_abort(dataset_writer *w) {
     hdf5_error_handler saved;
     hdf5_silence(&saved);
     writer_close_objects(w);
+    if (w->file >= 0)
+        H5Fclose(w->file);
     hdf5_restore(&saved);
-    if (w->tmp_path)
-        remove(w->tmp_path);
+    atomic_file_abort(&w->out);
     writer_free(w);
 }
 
@@ -1264,4 +1260,74 @@ mlpot_status dataset_writer_copy_attributes(dataset_writer *w, const dataset *sr
         st = read_failed(src, "the root attributes");
     hdf5_restore(&saved);
     return st;
+}
+
+/* =============================================================================================
+ * Frame checks and outliers (shared by dataset info, train and eval)
+ * =========================================================================================== */
+
+/* Labels beyond these are not results of any calculation (an all-electron total energy is
+ * below 1e6 eV per atom); they are data errors, such as a 1e300 that made training diverge. */
+#define LABEL_BOUND_EV_PER_ATOM 1e6
+#define LABEL_BOUND_EV_PER_A 1e6
+#define LABEL_BOUND_GPA 1e6
+#define EV_PER_A3_IN_GPA_DATASET 160.21766208
+
+mlpot_status dataset_check_frame(const mlpot_structure *s, double cutoff, mlpot_graph *g,
+                                 const char *file, int frame) {
+    if (mlpot_graph_build(g, s, cutoff))
+        return error_set(MLPOT_ERR_INVALID_STRUCTURE, "%s: frame %d: %s", file, frame,
+                         mlpot_last_error());
+    if (s->has_energy && !(fabs(s->energy) / s->n_atoms < LABEL_BOUND_EV_PER_ATOM))
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "%s: frame %d: energy label %g eV (%g eV/atom), beyond %g eV/atom",
+                         file, frame, s->energy, s->energy / s->n_atoms,
+                         LABEL_BOUND_EV_PER_ATOM);
+    for (int k = 0; s->forces && k < 3 * s->n_atoms; k++)
+        if (fabs(s->forces[k]) >= LABEL_BOUND_EV_PER_A) /* NaN rows: unlabelled, masked */
+            return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                             "%s: frame %d: atom %d: force label %g eV/Å, beyond %g", file,
+                             frame, k / 3 + 1, s->forces[k], LABEL_BOUND_EV_PER_A);
+    for (int k = 0; s->has_stress && k < 9; k++)
+        if (!(fabs(s->stress[k]) * EV_PER_A3_IN_GPA_DATASET < LABEL_BOUND_GPA))
+            return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                             "%s: frame %d: stress label %g GPa, beyond %g GPa", file, frame,
+                             s->stress[k] * EV_PER_A3_IN_GPA_DATASET, LABEL_BOUND_GPA);
+    return MLPOT_OK;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int dataset_outliers(const double *e, int n, double n_sigma, int *out, int max_out) {
+    double *sorted = malloc((size_t)(n > 0 ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return 0;
+    int m = 0;
+    for (int k = 0; k < n; k++)
+        if (!isnan(e[k]))
+            sorted[m++] = e[k];
+    if (m < 4) { /* too few values to have a distribution */
+        free(sorted);
+        return 0;
+    }
+    qsort(sorted, (size_t)m, sizeof *sorted, compare_doubles);
+    double median = 0.5 * (sorted[(m - 1) / 2] + sorted[m / 2]);
+    for (int k = 0; k < m; k++)
+        sorted[k] = fabs(sorted[k] - median);
+    qsort(sorted, (size_t)m, sizeof *sorted, compare_doubles);
+    double sigma = 1.4826 * 0.5 * (sorted[(m - 1) / 2] + sorted[m / 2]);
+    free(sorted);
+    if (!(sigma > 0)) /* most values equal: no spread to measure against */
+        return 0;
+    int count = 0;
+    for (int k = 0; k < n; k++)
+        if (!isnan(e[k]) && fabs(e[k] - median) > n_sigma * sigma) {
+            if (count < max_out)
+                out[count] = k;
+            count++;
+        }
+    return count;
 }

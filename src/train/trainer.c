@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "train/trainer.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "core/units.h"
 #include "core/memory.h"
 #include "core/sha256.h"
+#include "io/atomic_file.h"
 #include "io/structure.h"
 #include "model/model_file.h"
 #include "train/checkpoint.h"
@@ -56,6 +58,8 @@ typedef struct {
     optimizer *opt;
     mlpot_structure **train, **valid;
     double *train_w, *valid_w;
+    int *train_index, *valid_index; /* each frame's index in its file, for messages */
+    const char *valid_file;         /* the file the validation frames come from */
     int n_train, n_valid;
     checkpoint_state cs;
     int n_threads;
@@ -81,7 +85,7 @@ static void shuffle(int *idx, int n, unsigned long long *state) {
 }
 
 static mlpot_status load_frames(const char *path, mlpot_structure ***frames, double **weights,
-                                int *n) {
+                                int **file_index, int *n) {
     dataset *d = NULL;
     mlpot_status st = dataset_open(&d, path);
     if (st)
@@ -92,13 +96,15 @@ static mlpot_status load_frames(const char *path, mlpot_structure ***frames, dou
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "%s: the dataset has no frames", path);
     }
     if ((st = mem_calloc(frames, (size_t)count, sizeof **frames)) ||
-        (st = mem_calloc(weights, (size_t)count, sizeof **weights))) {
+        (st = mem_calloc(weights, (size_t)count, sizeof **weights)) ||
+        (st = mem_calloc(file_index, (size_t)count, sizeof **file_index))) {
         dataset_close(d);
         return st;
     }
     for (int k = 0; k < count && st == MLPOT_OK; k++) {
         st = dataset_read_frame(d, k, &(*frames)[k]);
         (*weights)[k] = dataset_frame_weight(d, k);
+        (*file_index)[k] = k;
     }
     dataset_close(d);
     *n = count;
@@ -123,7 +129,8 @@ static mlpot_status split_validation(trainer *t) {
     char *is_valid = calloc((size_t)n, 1);
     mlpot_status st = MLPOT_OK;
     if (!idx || !is_valid || mem_calloc(&t->valid, (size_t)n_valid, sizeof *t->valid) ||
-        mem_calloc(&t->valid_w, (size_t)n_valid, sizeof *t->valid_w)) {
+        mem_calloc(&t->valid_w, (size_t)n_valid, sizeof *t->valid_w) ||
+        mem_calloc(&t->valid_index, (size_t)n_valid, sizeof *t->valid_index)) {
         st = error_set(MLPOT_ERR_MEMORY, "out of memory");
         goto done;
     }
@@ -137,9 +144,11 @@ static mlpot_status split_validation(trainer *t) {
     for (int k = 0; k < n; k++) { /* both sets keep the file's order */
         if (is_valid[k]) {
             t->valid[b] = t->train[k];
+            t->valid_index[b] = t->train_index[k];
             t->valid_w[b++] = t->train_w[k];
         } else {
             t->train[a] = t->train[k];
+            t->train_index[a] = t->train_index[k];
             t->train_w[a++] = t->train_w[k];
         }
     }
@@ -302,10 +311,100 @@ static void add_errors(epoch_metrics *m, const frame_errors *e) {
     }
 }
 
+static size_t first_non_finite(const double *x, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if (!isfinite(x[k]))
+            return k;
+    return n;
+}
+
+/* Settings that cannot train (issue 16: negative or all-zero loss weights trained and wrote a
+ * model with exit 0), refused before any work. */
+static mlpot_status check_settings(const train_settings *s) {
+    const loss_weights *w = &s->weights;
+    if (!(w->energy >= 0 && w->force >= 0 && w->stress >= 0 && isfinite(w->energy) &&
+          isfinite(w->force) && isfinite(w->stress)))
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "the loss weights must be finite and >= 0 (energy %g, force %g, stress "
+                         "%g)",
+                         w->energy, w->force, w->stress);
+    if (!(w->energy + w->force + w->stress > 0))
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "the energy, force and stress weights are all 0: nothing to fit");
+    const optimizer_config *o = &s->opt;
+    /* Adam moves every weight by about the learning rate per step: above 1, by more than the
+     * weights' own scale (issue 16: --lr 1e6 --clip-norm 0 "trained" with exit 0) */
+    if (!(o->lr > 0 && o->lr <= 1) || !(o->lr_min >= 0 && o->lr_min <= o->lr))
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "expected 0 < --lr <= 1 (got %g; Adam's steps are about lr in every "
+                         "weight) and 0 <= --lr-min <= --lr (got %g)",
+                         o->lr, o->lr_min);
+    if (!(o->clip_norm >= 0 && isfinite(o->clip_norm)) ||
+        !(o->weight_decay >= 0 && isfinite(o->weight_decay)) ||
+        !(o->ema_decay >= 0 && o->ema_decay < 1))
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "expected --clip-norm >= 0 (%g), --weight-decay >= 0 (%g) and "
+                         "0 <= --ema-decay < 1 (%g)",
+                         o->clip_norm, o->weight_decay, o->ema_decay);
+    return MLPOT_OK;
+}
+
+/* Every frame through dataset_check_frame (the check dataset info makes), naming file and
+ * frame; then data that cannot train: every weight 0, or no energy label. */
+static mlpot_status check_training_data(const trainer *t) {
+    mlpot_graph *g = NULL;
+    mlpot_status st = mlpot_graph_create(&g);
+    for (int k = 0; !st && k < t->n_train; k++)
+        st = dataset_check_frame(t->train[k], t->set.hp.cutoff, g, t->set.train_path,
+                                 t->train_index[k]);
+    for (int k = 0; !st && k < t->n_valid; k++)
+        st = dataset_check_frame(t->valid[k], t->set.hp.cutoff, g, t->valid_file,
+                                 t->valid_index[k]);
+    mlpot_graph_free(g);
+    if (st)
+        return st;
+    double weight_sum = 0;
+    int n_energy = 0;
+    for (int k = 0; k < t->n_train; k++) {
+        weight_sum += t->train_w[k];
+        n_energy += t->train[k]->has_energy && t->train_w[k] > 0;
+    }
+    const char *file = t->set.train_path;
+    if (!(weight_sum > 0))
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "%s: every training frame has weight 0: nothing to fit", file);
+    if (n_energy == 0)
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "%s: no training frame (of weight > 0) has an energy label; the "
+                         "species energies and the energy scale come from them",
+                         file);
+    return MLPOT_OK;
+}
+
+/* Warns (on `out`) about training frames whose energy per atom lies far outside the data's own
+ * distribution: a wrong unit or a corrupted label, which the fit would chase. */
+static void warn_label_outliers(const trainer *t, FILE *out) {
+    double *e = malloc((size_t)t->n_train * sizeof *e);
+    int shown[5];
+    if (!e)
+        return;
+    for (int k = 0; k < t->n_train; k++)
+        e[k] = t->train[k]->has_energy ? t->train[k]->energy / t->train[k]->n_atoms : NAN;
+    int n = dataset_outliers(e, t->n_train, DATASET_OUTLIER_SIGMA, shown, 5);
+    for (int k = 0; k < n && k < 5; k++)
+        fprintf(out, "warning: %s: frame %d: energy %.6g eV/atom is far outside the other "
+                     "frames' (more than %g robust standard deviations from the median)\n",
+                t->set.train_path, t->train_index[shown[k]], e[shown[k]], DATASET_OUTLIER_SIGMA);
+    if (n > 5)
+        fprintf(out, "warning: %s: %d more frames like these\n", t->set.train_path, n - 5);
+    free(e);
+}
+
 /* Loss and errors of frames idx[0..n) with normalisers `norms`; gradients into per-frame
  * buffers (when `grads`), then summed in frame order into t->grad. */
 static mlpot_status evaluate_frames(trainer *t, mlpot_structure **frames, const double *w,
-                                    const int *idx, int n, const loss_norms *norms, int grads,
+                                    const char *file, const int *file_index, const int *idx,
+                                    int n, const loss_norms *norms, int grads,
                                     epoch_metrics *m) {
     size_t P = t->model->n_params;
 #pragma omp parallel for schedule(static)
@@ -323,7 +422,17 @@ static mlpot_status evaluate_frames(trainer *t, mlpot_structure **frames, const 
         memset(t->grad, 0, P * sizeof *t->grad);
     for (int b = 0; b < n; b++) {
         if (t->frame_status[b])
-            return error_set(t->frame_status[b], "frame %d: %s", idx[b], mlpot_last_error());
+            return error_set(t->frame_status[b], "%s: frame %d: %s", file, file_index[idx[b]],
+                             mlpot_last_error());
+        /* a non-finite loss or gradient would spread through the optimiser into every weight
+         * (issue 16: an energy label of 1e300 trained and saved a model giving 6e303 eV) */
+        size_t bad = grads ? first_non_finite(t->frame_grads + (size_t)b * P, P) : P;
+        if (!isfinite(t->frame_loss_values[b]) || bad < P)
+            return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                             "%s: frame %d: the %s is not finite (loss %g); stopping, the last "
+                             "checkpoint is of the last complete epoch",
+                             file, file_index[idx[b]], bad < P ? "gradient" : "loss",
+                             t->frame_loss_values[b]);
         m->loss += t->frame_loss_values[b];
         add_errors(m, &t->frame_err[b]);
         if (grads)
@@ -369,22 +478,16 @@ static mlpot_status append_csv(trainer *t, const char *fmt, ...) {
 }
 
 static mlpot_status write_text_file(const char *path, const char *text) {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp)
-        return error_set(MLPOT_ERR_MEMORY, "out of memory");
-    snprintf(tmp, len + 16, "%s.part", path);
-    FILE *fp = fopen(tmp, "w");
-    int bad = !fp || fputs(text, fp) < 0;
-    if (fp)
-        bad |= fclose(fp) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        free(tmp);
-        return error_set(MLPOT_ERR_IO, "%s: cannot write", path);
+    atomic_file out;
+    mlpot_status st = atomic_file_open(&out, path);
+    if (st)
+        return st;
+    if (fputs(text, out.fp) < 0) {
+        st = error_set(MLPOT_ERR_IO, "%s: write error: %s", path, strerror(errno));
+        atomic_file_abort(&out);
+        return st;
     }
-    free(tmp);
-    return MLPOT_OK;
+    return atomic_file_commit(&out);
 }
 
 static void free_trainer(trainer *t) {
@@ -404,6 +507,8 @@ static void free_trainer(trainer *t) {
     free_frames(t->valid, t->n_valid);
     free(t->train_w);
     free(t->valid_w);
+    free(t->train_index);
+    free(t->valid_index);
     free(t->cs.best_params);
     free(t->cs.csv);
     optimizer_free(t->opt);
@@ -497,11 +602,20 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
         free_trainer(&t);
         return error_set(MLPOT_ERR_INVALID_ARGUMENT, "expected batch size and epochs >= 1");
     }
-    if ((st = load_frames(t.set.train_path, &t.train, &t.train_w, &t.n_train)) ||
+    if ((st = check_settings(&t.set))) {
+        free_trainer(&t);
+        return st;
+    }
+    t.valid_file = t.set.valid_path[0] ? t.set.valid_path : t.set.train_path;
+    if ((st = load_frames(t.set.train_path, &t.train, &t.train_w, &t.train_index, &t.n_train)) ||
         (t.set.valid_path[0] && (st = load_frames(t.set.valid_path, &t.valid, &t.valid_w,
+                                                  &t.valid_index,
                                                   &t.n_valid))) ||
-        (!t.set.valid_path[0] && t.set.valid_fraction > 0 && (st = split_validation(&t))))
+        (!t.set.valid_path[0] && t.set.valid_fraction > 0 && (st = split_validation(&t))) ||
+        (st = check_training_data(&t)))
         goto done;
+    if (!resume)
+        warn_label_outliers(&t, out);
     if (!resume) {
         double species_energy[MODEL_MAX_SPECIES] = {0};
         if ((st = data_statistics(&t, &t.set.hp, species_energy)) ||
@@ -573,7 +687,8 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
             for (int k = 0; k < n; k++)
                 loss_norms_add(&norms, t.train[order[first + k]], t.train_w[order[first + k]]);
             epoch_metrics bm = {0};
-            if ((st = evaluate_frames(&t, t.train, t.train_w, order + first, n, &norms, 1, &bm)))
+            if ((st = evaluate_frames(&t, t.train, t.train_w, t.set.train_path, t.train_index,
+                                      order + first, n, &norms, 1, &bm)))
                 break;
             tm.loss += bm.loss * n; /* the epoch's loss: mean of batch losses, frame-weighted */
             tm.e_abs += bm.e_abs;
@@ -583,6 +698,14 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
             tm.n_f += bm.n_f;
             tm.n_s += bm.n_s;
             optimizer_step(t.opt, t.model->params, t.grad);
+            if (first_non_finite(t.model->params, P) < P) {
+                st = error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                               "epoch %d, batch %d: the weights became non-finite (a learning "
+                               "rate of %g is too high?); stopping, the last checkpoint is of "
+                               "the last complete epoch",
+                               epoch, b + 1, optimizer_lr(t.opt));
+                break;
+            }
             progress(epoch, t.set.epochs, b + 1, batches, now_seconds() - start,
                      epochs_this_run + (double)(b + 1) / batches);
         }
@@ -596,7 +719,8 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
         epoch_metrics vm = {0};
         for (int k = 0; k < t.n_valid; k++)
             order[k] = k;
-        if (t.n_valid && (st = evaluate_frames(&t, t.valid, t.valid_w, order, t.n_valid,
+        if (t.n_valid && (st = evaluate_frames(&t, t.valid, t.valid_w, t.valid_file,
+                                               t.valid_index, order, t.n_valid,
                                                &valid_norms, 0, &vm)))
             break;
         double metric = t.n_valid ? vm.loss : tm.loss;

@@ -172,10 +172,14 @@ else
 fi
 no_temp_files "$TMP/keep" "after a successful conversion"
 
-# converting a file onto itself: the input is read while the temporary file is written
+# converting a file onto itself is refused (issue 16: an output is never an input), also
+# under another name for the same file, and the file is untouched
 cp "$TMP/labelled_out.xyz" "$TMP/in_place.xyz"
-run "$MLPOT" convert "$TMP/in_place.xyz" "$TMP/in_place.xyz"
-expect_rc 0 "convert a file onto itself"
+ln -sf in_place.xyz "$TMP/in_place_link.xyz"
+for out in "$TMP/in_place.xyz" "$TMP/in_place_link.xyz"; do
+    run "$MLPOT" convert "$TMP/in_place.xyz" "$out"
+    expect_one_line_error 1 "convert a file onto itself" "is the input"
+done
 if cmp -s "$TMP/in_place.xyz" "$TMP/labelled_out.xyz"; then ok; else
     bad "converting a file onto itself changed it"
 fi

@@ -155,6 +155,22 @@ class Errors(unittest.TestCase):
                 model.compute([14.5], [[0, 0, 0]])
             with self.assertRaisesRegex(mlpot.MlpotError, "non-finite|NaN"):
                 model.compute([14, 14], [[0, 0, 0], [np.nan, 0, 0]])
+            # issue 16: "FFF" was periodic (np.asarray("FFF", bool) is True) and 2**32 + 32
+            # wrapped to 32 (Ge) in C int
+            for pbc in ("FFF", "TTT", [0.5, 1, 1], [2, 0, 0], [[True] * 3]):
+                with self.assertRaisesRegex(ValueError, "pbc"):
+                    model.compute([14, 14], [[0, 0, 0], [2.3, 0, 0]], np.eye(3) * 6, pbc)
+            for numbers in ([2**32 + 14, 14], [0, 14], [-14, 14], [119, 14]):
+                with self.assertRaisesRegex(ValueError, "atomic numbers"):
+                    model.compute(numbers, [[0, 0, 0], [2.3, 0, 0]])
+            # what ASE passes (numpy bools) and plain bools still work
+            self.assertEqual(
+                model.compute([14, 14], [[0, 0, 0], [2.3, 0, 0]], np.eye(3) * 6,
+                              np.array([False] * 3)).energy,
+                model.compute([14, 14], [[0, 0, 0], [2.3, 0, 0]], np.eye(3) * 6, False).energy)
+            # issue 16: a 1e200 Å span killed the interpreter with SIGFPE
+            with self.assertRaisesRegex(mlpot.MlpotError, "neighbour search can resolve"):
+                model.compute([14, 14], [[0, 0, 0], [1e200, 1e200, 1e200]])
             # after a failure the model still works
             self.assertLess(model.compute([14, 14], [[0, 0, 0], [2.3, 0, 0]]).energy, 0)
         with self.assertRaisesRegex(mlpot.MlpotError, "closed"):
