@@ -3,8 +3,10 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli_arch.h"
 #include "cli/cli_common.h"
@@ -307,6 +309,27 @@ static int check_train_outputs(const train_settings *s, int force) {
            cli_check_output("train", log, CLI_KIND_TEXT, model_outputs, 2, 1);
 }
 
+/* The run's lines on stdout (flushed, so that a redirected log is live), after clearing the
+ * progress bar on a terminal. */
+static void print_line(void *user, const char *text) {
+    if (*(const int *)user)
+        fprintf(stderr, "\r%*s\r", 100, "");
+    printf("%s\n", text);
+    fflush(stdout);
+}
+
+/* A live bar on a terminal: this epoch's batches, seconds per epoch and the time left. */
+static void draw_progress(void *user, int epoch, int epochs, int batch, int batches,
+                          double seconds_per_epoch, double eta) {
+    (void)user;
+    int width = 30, filled = (int)(width * (double)batch / batches);
+    fprintf(stderr, "\r  epoch %d/%d [%.*s%*s] %d/%d batches  %.1f s/epoch  ETA %dh%02dm%02ds  ",
+            epoch, epochs, filled, "##############################", width - filled, "", batch,
+            batches, seconds_per_epoch, (int)(eta / 3600), (int)fmod(eta / 60, 60),
+            (int)fmod(eta, 60));
+    fflush(stderr);
+}
+
 int cli_train(int argc, char **argv) {
     train_request rq = {0};
     train_settings_defaults(&rq.set);
@@ -356,7 +379,9 @@ int cli_train(int argc, char **argv) {
         return CLI_EXIT_FAILURE;
     if (!rq.resume)
         print_settings(&rq.set);
+    int tty = isatty(2);
+    train_observer observer = {print_line, tty ? draw_progress : NULL, &tty};
     mlpot_status st = train_run(&rq.set, rq.resume, rq.resume && rq.epochs_given ? rq.set.epochs : 0,
-                                stdout);
+                                &observer);
     return st ? cli_fail() : 0;
 }

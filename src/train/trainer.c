@@ -266,9 +266,7 @@ static mlpot_status data_statistics(trainer *t, model_hparams *hp, double *speci
 static mlpot_status allocate_threads(trainer *t) {
     int n = 1;
 #ifdef _OPENMP
-    if (t->set.threads > 0)
-        omp_set_num_threads(t->set.threads);
-    n = omp_get_max_threads();
+    n = t->set.threads > 0 ? t->set.threads : omp_get_max_threads();
 #endif
     size_t P = t->model->n_params, B = (size_t)t->set.batch_size;
     int nb = t->n_train > t->n_valid ? t->n_train : t->n_valid;
@@ -381,9 +379,26 @@ static mlpot_status check_training_data(const trainer *t) {
     return MLPOT_OK;
 }
 
-/* Warns (on `out`) about training frames whose energy per atom lies far outside the data's own
+/* One complete line to the observer (no newline in fmt). */
+static void report(const train_observer *o, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void report(const train_observer *o, const char *fmt, ...) {
+    if (!o || !o->line)
+        return;
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->line(o->user, line);
+}
+
+/* Warns (to the observer) about training frames whose energy per atom lies far outside the data's own
  * distribution: a wrong unit or a corrupted label, which the fit would chase. */
-static void warn_label_outliers(const trainer *t, FILE *out) {
+static void warn_label_outliers(const trainer *t, const train_observer *out) {
     double *e = malloc((size_t)t->n_train * sizeof *e);
     int shown[5];
     if (!e)
@@ -392,11 +407,11 @@ static void warn_label_outliers(const trainer *t, FILE *out) {
         e[k] = t->train[k]->has_energy ? t->train[k]->energy / t->train[k]->n_atoms : NAN;
     int n = dataset_outliers(e, t->n_train, DATASET_OUTLIER_SIGMA, shown, 5);
     for (int k = 0; k < n && k < 5; k++)
-        fprintf(out, "warning: %s: frame %d: energy %.6g eV/atom is far outside the other "
-                     "frames' (more than %g robust standard deviations from the median)\n",
-                t->set.train_path, t->train_index[shown[k]], e[shown[k]], DATASET_OUTLIER_SIGMA);
+        report(out, "warning: %s: frame %d: energy %.6g eV/atom is far outside the other "
+                    "frames' (more than %g robust standard deviations from the median)",
+               t->set.train_path, t->train_index[shown[k]], e[shown[k]], DATASET_OUTLIER_SIGMA);
     if (n > 5)
-        fprintf(out, "warning: %s: %d more frames like these\n", t->set.train_path, n - 5);
+        report(out, "warning: %s: %d more frames like these", t->set.train_path, n - 5);
     free(e);
 }
 
@@ -407,16 +422,24 @@ static mlpot_status evaluate_frames(trainer *t, mlpot_structure **frames, const 
                                     int n, const loss_norms *norms, int grads,
                                     epoch_metrics *m) {
     size_t P = t->model->n_params;
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < n; b++) {
-        int th = thread_id();
-        double *g = grads ? t->frame_grads + (size_t)b * P : NULL;
-        if (g)
-            memset(g, 0, P * sizeof *g);
-        t->frame_loss_values[b] = 0;
-        t->frame_status[b] = frame_loss(t->calc[th], frames[idx[b]], w[idx[b]], &t->set.weights,
-                                        norms, t->ws[th], &t->frame_loss_values[b], g,
-                                        &t->frame_err[b]);
+#pragma omp parallel num_threads(t->n_threads)
+    {
+#ifdef _OPENMP
+        /* a frame's own loops run on its thread; this sets the ICV of this region's tasks
+         * only, not the caller's */
+        omp_set_num_threads(1);
+#endif
+#pragma omp for schedule(static)
+        for (int b = 0; b < n; b++) {
+            int th = thread_id();
+            double *g = grads ? t->frame_grads + (size_t)b * P : NULL;
+            if (g)
+                memset(g, 0, P * sizeof *g);
+            t->frame_loss_values[b] = 0;
+            t->frame_status[b] = frame_loss(t->calc[th], frames[idx[b]], w[idx[b]],
+                                            &t->set.weights, norms, t->ws[th],
+                                            &t->frame_loss_values[b], g, &t->frame_err[b]);
+        }
     }
     if (grads)
         memset(t->grad, 0, P * sizeof *t->grad);
@@ -442,19 +465,15 @@ static mlpot_status evaluate_frames(trainer *t, mlpot_structure **frames, const 
     return MLPOT_OK;
 }
 
-/* A live bar on a terminal: this epoch's batches, seconds per epoch so far in this process
- * (`done` epochs' worth of work in `elapsed` seconds) and the time left. */
-static void progress(int epoch, int epochs, int batch, int batches, double elapsed, double done) {
-    if (!isatty(2))
+/* Progress within an epoch: seconds per epoch so far in this process (`done` epochs' worth of
+ * work in `elapsed` seconds) and the time left. */
+static void progress(const train_observer *o, int epoch, int epochs, int batch, int batches,
+                     double elapsed, double done) {
+    if (!o || !o->progress)
         return;
     double rate = done > 0 ? elapsed / done : 0; /* seconds per epoch */
     double eta = rate * (epochs - (epoch - 1) - (double)batch / batches);
-    int width = 30, filled = (int)(width * (double)batch / batches);
-    fprintf(stderr, "\r  epoch %d/%d [%.*s%*s] %d/%d batches  %.1f s/epoch  ETA %dh%02dm%02ds  ",
-            epoch, epochs, filled, "##############################", width - filled, "", batch,
-            batches, rate, (int)(eta / 3600),
-            (int)fmod(eta / 60, 60), (int)fmod(eta, 60));
-    fflush(stderr);
+    o->progress(o->user, epoch, epochs, batch, batches, rate, eta);
 }
 
 static double now_seconds(void) {
@@ -580,7 +599,7 @@ static mlpot_status save_model(trainer *t, double valid_e, double valid_f, doubl
 }
 
 mlpot_status train_run(const train_settings *settings, const char *resume, int epochs_override,
-                       FILE *out) {
+                       const train_observer *out) {
     trainer t;
     memset(&t, 0, sizeof t);
     mlpot_status st;
@@ -642,8 +661,8 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
                                  "valid_energy_mae_mev_per_atom,valid_force_mae_ev_per_a,"
                                  "valid_stress_mae_gpa\n")))
             goto done;
-        fprintf(out, "training %s on %d frames (%d for validation): %s, %zu parameters, "
-                     "n_avg %.3f, energy scale %.4g eV, shift %.4g eV, %ld steps (%d warm-up)\n",
+        report(out, "training %s on %d frames (%d for validation): %s, %zu parameters, "
+                    "n_avg %.3f, energy scale %.4g eV, shift %.4g eV, %ld steps (%d warm-up)",
                 t.set.hp.arch->name, t.n_train, t.n_valid,
                 t.set.train_path, t.model->n_params, t.set.hp.avg_neighbors,
                 t.set.hp.energy_scale, t.set.hp.energy_shift, t.set.opt.total_steps,
@@ -654,7 +673,7 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
         int batches = (t.n_train + t.set.batch_size - 1) / t.set.batch_size;
         t.set.opt.total_steps = (long)batches * t.set.epochs;
         t.opt->cfg.total_steps = t.set.opt.total_steps;
-        fprintf(out, "resuming %s after epoch %d of %d\n", resume, t.cs.epoch, t.set.epochs);
+        report(out, "resuming %s after epoch %d of %d", resume, t.cs.epoch, t.set.epochs);
     }
     if ((st = allocate_threads(&t)))
         goto done;
@@ -706,7 +725,7 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
                                epoch, b + 1, optimizer_lr(t.opt));
                 break;
             }
-            progress(epoch, t.set.epochs, b + 1, batches, now_seconds() - start,
+            progress(out, epoch, t.set.epochs, b + 1, batches, now_seconds() - start,
                      epochs_this_run + (double)(b + 1) / batches);
         }
         if (st)
@@ -738,13 +757,10 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
         last_e = vm.n_e ? 1000 * vm.e_abs / vm.n_e : NAN;
         last_f = vm.n_f ? vm.f_abs / vm.n_f : NAN;
         last_s = vm.n_s ? EV_PER_A3_IN_GPA * vm.s_abs / vm.n_s : NAN;
-        if (isatty(2))
-            fprintf(stderr, "\r%*s\r", 100, "");
-        fprintf(out, "epoch %4d/%d  lr %.2e  train loss %.4e  E %.2f meV/atom  F %.4f eV/A  "
-                     "S %.3f GPa | valid loss %.4e  E %.2f  F %.4f  S %.3f  %.1f s%s\n",
-                epoch, t.set.epochs, lr, tm.loss, te, tf, ts, metric, last_e, last_f, last_s,
-                seconds, t.cs.best_epoch == epoch ? "  *" : "");
-        fflush(out);
+        report(out, "epoch %4d/%d  lr %.2e  train loss %.4e  E %.2f meV/atom  F %.4f eV/A  "
+                    "S %.3f GPa | valid loss %.4e  E %.2f  F %.4f  S %.3f  %.1f s%s",
+               epoch, t.set.epochs, lr, tm.loss, te, tf, ts, metric, last_e, last_f, last_s,
+               seconds, t.cs.best_epoch == epoch ? "  *" : "");
         if ((st = append_csv(&t, "%d,%.3f,%.6e,%.8e,%.6f,%.6f,%.6f,%.8e,%.6f,%.6f,%.6f\n", epoch,
                              seconds, lr, tm.loss, te, tf, ts, metric, last_e, last_f, last_s)) ||
             (st = checkpoint_save(t.set.checkpoint, t.model, &t.set, t.opt, &t.cs)) ||
@@ -752,8 +768,8 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
             break;
         epochs_this_run++;
         if (t.set.patience > 0 && t.n_valid && t.opt->epochs_since_best >= t.set.patience) {
-            fprintf(out, "early stop: no improvement in the validation loss for %d epochs\n",
-                    t.set.patience);
+            report(out, "early stop: no improvement in the validation loss for %d epochs",
+                   t.set.patience);
             break;
         }
         if (t.set.stop_after_epochs > 0 && epochs_this_run >= t.set.stop_after_epochs) {
@@ -763,8 +779,8 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
     }
     free(order);
     if (st == MLPOT_OK && (st = save_model(&t, last_e, last_f, last_s)) == MLPOT_OK)
-        fprintf(out, "wrote %s (weights of epoch %d; checkpoint %s, learning curve %s)\n",
-                t.set.output, t.cs.best_epoch, t.set.checkpoint, t.set.log_csv);
+        report(out, "wrote %s (weights of epoch %d; checkpoint %s, learning curve %s)",
+               t.set.output, t.cs.best_epoch, t.set.checkpoint, t.set.log_csv);
 done:
     free_trainer(&t);
     return st;

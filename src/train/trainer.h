@@ -39,10 +39,21 @@ typedef struct {
  * epochs, EMA 0.99, clipping at 10, patience 20, valid fraction 0.1, seed 0. */
 void train_settings_defaults(train_settings *s);
 
+/* What a run reports while it works; any member may be NULL. `line` gets complete lines (the
+ * start, warnings, one line per epoch, the end), `progress` the state within an epoch: batches
+ * done, seconds per epoch so far in this run and the estimated seconds left. */
+typedef struct {
+    void (*line)(void *user, const char *text);
+    void (*progress)(void *user, int epoch, int epochs, int batch, int batches,
+                     double seconds_per_epoch, double eta_seconds);
+    void *user;
+} train_observer;
+
 /* Runs a training from scratch, or resumes from `resume_checkpoint` (its settings are used; a
- * non-zero `epochs_override` extends the run). Epoch lines go to `out`, a live progress bar to
- * stderr when it is a terminal. */
+ * non-zero `epochs_override` extends the run), reporting to `observer` (may be NULL). It runs
+ * on settings->threads threads (0: the OpenMP default) without changing the caller's OpenMP
+ * settings, and prints nothing itself. */
 mlpot_status train_run(const train_settings *settings, const char *resume_checkpoint,
-                       int epochs_override, FILE *out);
+                       int epochs_override, const train_observer *observer);
 
 #endif
