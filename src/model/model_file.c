@@ -18,6 +18,7 @@
 #include "core/elements.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "io/hdf5_attr.h"
 #include "io/hdf5_util.h"
 #include "core/memory.h"
 #include "model/model.h"
@@ -290,267 +291,10 @@ mlpot_status model_file_write(const mlpot_model *m, const char *path) {
  * Reading
  * =========================================================================================== */
 
-typedef struct {
-    const char *path;
-    hid_t file;
-} model_reader;
-
-/* The values of one attribute, whatever its width or string kind. */
-typedef struct {
-    int present;
-    H5T_class_t type_class; /* only strings, integers and floats are read */
-    int rank;
-    size_t count;           /* number of elements (1 for a scalar) */
-    char **strings;         /* [count] for strings */
-    long long *integers;    /* [count] for integers */
-    double *reals;          /* [count] for floats */
-} attribute_value;
-
-static void attribute_value_free(attribute_value *v) {
-    if (v->strings)
-        for (size_t k = 0; k < v->count; k++)
-            free(v->strings[k]);
-    free(v->strings);
-    free(v->integers);
-    free(v->reals);
-    memset(v, 0, sizeof *v);
-}
-
-static const char *type_class_description(H5T_class_t type_class) {
-    switch (type_class) {
-    case H5T_STRING: return "a string";
-    case H5T_INTEGER: return "an integer";
-    case H5T_FLOAT: return "a floating-point number";
-    case H5T_ENUM: return "an enumeration (boolean?)";
-    case H5T_COMPOUND: return "a compound value";
-    case H5T_ARRAY: return "an array type";
-    default: return "an unsupported type";
-    }
-}
-
-/* "attribute 'x'" or "attribute 'x' of /training". */
-static void attribute_label(const char *where, const char *name, char *buf, size_t size) {
-    snprintf(buf, size, "attribute '%s'%s%s", name, where[0] ? " of " : "", where);
-}
-
-static mlpot_status read_failed(const model_reader *r, const char *what) {
-    hdf5_detail detail;
-    return error_set(MLPOT_ERR_PARSE, "%s: %s: cannot read: %s", r->path, what,
-                     hdf5_error_detail(&detail));
-}
-
-/* Reads the count strings of a string attribute, fixed-length (any padding) or variable-length,
- * in the attribute's own character set. */
-static mlpot_status read_strings(const model_reader *r, hid_t attr, hid_t file_type,
-                                 const char *label, attribute_value *v) {
-    mlpot_status st = mem_calloc(&v->strings, v->count, sizeof *v->strings);
-    if (st)
-        return st;
-    hid_t mem_type = H5Tcopy(H5T_C_S1);
-    if (mem_type < 0 || H5Tset_cset(mem_type, H5Tget_cset(file_type)) < 0) {
-        st = read_failed(r, label);
-    } else if (H5Tis_variable_str(file_type) > 0) {
-        char **pointers = NULL;
-        if (!(st = mem_calloc(&pointers, v->count, sizeof *pointers))) {
-            if (H5Tset_size(mem_type, H5T_VARIABLE) < 0 ||
-                H5Aread(attr, mem_type, pointers) < 0)
-                st = read_failed(r, label);
-            for (size_t k = 0; k < v->count; k++) {
-                if (!st)
-                    st = mem_strdup(&v->strings[k], pointers[k] ? pointers[k] : "");
-                if (pointers[k])
-                    H5free_memory(pointers[k]);
-            }
-            free(pointers);
-        }
-    } else {
-        /* Fixed length: read NUL-padded (HDF5 strips space padding), then cut at the first NUL. */
-        size_t width = H5Tget_size(file_type);
-        char *buffer = NULL;
-        if (width == 0 || H5Tset_size(mem_type, width) < 0 ||
-            H5Tset_strpad(mem_type, H5T_STR_NULLPAD) < 0) {
-            st = read_failed(r, label);
-        } else if (!(st = mem_calloc(&buffer, v->count, width))) {
-            if (H5Aread(attr, mem_type, buffer) < 0)
-                st = read_failed(r, label);
-            for (size_t k = 0; !st && k < v->count; k++) {
-                size_t n = strnlen(buffer + k * width, width);
-                if (!(st = mem_calloc(&v->strings[k], n + 1, 1)))
-                    memcpy(v->strings[k], buffer + k * width, n);
-            }
-            free(buffer);
-        }
-    }
-    if (mem_type >= 0)
-        H5Tclose(mem_type);
-    return st;
-}
-
-/* Reads attribute `name` of `loc`; v->present = 0 when it does not exist. Attributes of other
- * type classes than string, integer and float are reported present with no values. */
-static mlpot_status read_attribute(const model_reader *r, hid_t loc, const char *where,
-                                   const char *name, attribute_value *v) {
-    memset(v, 0, sizeof *v);
-    char label[160];
-    attribute_label(where, name, label, sizeof label);
-    htri_t exists = H5Aexists(loc, name);
-    if (exists < 0)
-        return read_failed(r, label);
-    if (!exists)
-        return MLPOT_OK;
-    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
-    if (attr < 0)
-        return read_failed(r, label);
-    mlpot_status st = MLPOT_OK;
-    hid_t file_type = H5Aget_type(attr);
-    hid_t space = H5Aget_space(attr);
-    hssize_t count = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
-    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
-    if (file_type < 0 || count < 0 || rank < 0) {
-        st = read_failed(r, label);
-    } else {
-        v->present = 1;
-        v->type_class = H5Tget_class(file_type);
-        v->rank = rank;
-        v->count = (size_t)count;
-        if (v->count == 0) {
-            /* an empty (null-dataspace) attribute: nothing to read */
-        } else if (v->type_class == H5T_STRING) {
-            st = read_strings(r, attr, file_type, label, v);
-        } else if (v->type_class == H5T_INTEGER) {
-            if (!(st = mem_calloc(&v->integers, v->count, sizeof *v->integers)) &&
-                H5Aread(attr, H5T_NATIVE_LLONG, v->integers) < 0)
-                st = read_failed(r, label);
-        } else if (v->type_class == H5T_FLOAT) {
-            if (!(st = mem_calloc(&v->reals, v->count, sizeof *v->reals)) &&
-                H5Aread(attr, H5T_NATIVE_DOUBLE, v->reals) < 0)
-                st = read_failed(r, label);
-        }
-    }
-    if (space >= 0)
-        H5Sclose(space);
-    if (file_type >= 0)
-        H5Tclose(file_type);
-    H5Aclose(attr);
-    if (st)
-        attribute_value_free(v);
-    return st;
-}
-
-/* Checks that a root attribute is present (when required), of the expected kind (a string, an
- * integer, or a number: float or integer) and holds one value. Returns 0 when it is absent. */
-typedef enum { VALUE_STRING, VALUE_INTEGER, VALUE_NUMBER } value_kind;
-
-static mlpot_status read_root_value(const model_reader *r, const char *name, value_kind kind,
-                                    int required, attribute_value *v) {
-    mlpot_status st = read_attribute(r, r->file, "", name, v);
-    if (st)
-        return st;
-    if (!v->present) {
-        if (required)
-            return error_set(MLPOT_ERR_PARSE, "%s: attribute '%s' is missing", r->path, name);
-        return MLPOT_OK;
-    }
-    int kind_ok = kind == VALUE_STRING    ? v->type_class == H5T_STRING
-                  : kind == VALUE_INTEGER ? v->type_class == H5T_INTEGER
-                                          : (v->type_class == H5T_INTEGER ||
-                                             v->type_class == H5T_FLOAT);
-    static const char *expected[] = {"a string", "an integer", "a number"};
-    if (!kind_ok)
-        st = error_set(MLPOT_ERR_PARSE, "%s: attribute '%s': expected %s, found %s", r->path,
-                       name, expected[kind], type_class_description(v->type_class));
-    else if (v->count != 1)
-        st = error_set(MLPOT_ERR_PARSE, "%s: attribute '%s': expected one value, found %zu",
-                       r->path, name, v->count);
-    if (st)
-        attribute_value_free(v);
-    return st;
-}
-
-/* A string attribute: *out = NULL when absent and not required. */
-static mlpot_status read_root_string(const model_reader *r, const char *name, int required,
-                                     char **out) {
-    attribute_value v;
-    *out = NULL;
-    mlpot_status st = read_root_value(r, name, VALUE_STRING, required, &v);
-    if (st || !v.present)
-        return st;
-    *out = v.strings[0];
-    v.strings[0] = NULL;
-    attribute_value_free(&v);
-    return MLPOT_OK;
-}
-
-/* An integer attribute of any width; *out keeps its value when absent and not required. */
-static mlpot_status read_root_int(const model_reader *r, const char *name, int required,
-                                  int *out) {
-    attribute_value v;
-    mlpot_status st = read_root_value(r, name, VALUE_INTEGER, required, &v);
-    if (st || !v.present)
-        return st;
-    long long value = v.integers[0];
-    attribute_value_free(&v);
-    if (value < INT_MIN || value > INT_MAX)
-        return error_set(MLPOT_ERR_PARSE, "%s: attribute '%s' = %lld is out of range", r->path,
-                         name, value);
-    *out = (int)value;
-    return MLPOT_OK;
-}
-
-/* A required number, float or integer, as double. */
-static mlpot_status read_root_double(const model_reader *r, const char *name, double *out) {
-    attribute_value v;
-    mlpot_status st = read_root_value(r, name, VALUE_NUMBER, 1, &v);
-    if (st)
-        return st;
-    *out = v.type_class == H5T_FLOAT ? v.reals[0] : (double)v.integers[0];
-    attribute_value_free(&v);
-    return MLPOT_OK;
-}
-
-/* An optional string attribute that, when present, must equal `expected`. */
-static mlpot_status check_root_string(const model_reader *r, const char *name,
-                                      const char *expected) {
-    char *text = NULL;
-    mlpot_status st = read_root_string(r, name, 0, &text);
-    if (!st && text && strcmp(text, expected) != 0)
-        st = error_set(MLPOT_ERR_PARSE, "%s: attribute '%s': expected \"%s\", found \"%s\"",
-                       r->path, name, expected, text);
-    free(text);
-    return st;
-}
-
-static mlpot_status read_format_and_version(const model_reader *r, int *version_out) {
-    char *format = NULL;
-    mlpot_status st = read_root_string(r, "format", 1, &format);
-    if (st)
-        return st;
-    if (strcmp(format, MODEL_FILE_FORMAT) != 0)
-        st = error_set(MLPOT_ERR_PARSE, "%s: attribute 'format': expected \"%s\", found \"%s\"",
-                       r->path, MODEL_FILE_FORMAT, format);
-    free(format);
-    int version = 0;
-    if (st || (st = read_root_int(r, "version", 1, &version)))
-        return st;
-    int newest = arch_max_file_version();
-    if (version < 1 || version > newest) {
-        if (newest == 1)
-            return error_set(MLPOT_ERR_UNSUPPORTED,
-                             "%s: version %d is not supported by this mlpot (it reads version 1)",
-                             r->path, version);
-        return error_set(MLPOT_ERR_UNSUPPORTED,
-                         "%s: version %d is not supported by this mlpot (it reads versions 1 to "
-                         "%d)",
-                         r->path, version, newest);
-    }
-    *version_out = version;
-    return MLPOT_OK;
-}
-
-static mlpot_status read_architecture(const model_reader *r, int version,
+static mlpot_status read_architecture(const hdf5_reader *r, int version,
                                       const model_arch_ops **arch) {
     char *name = NULL;
-    mlpot_status st = read_root_string(r, "architecture", 1, &name);
+    mlpot_status st = hdf5_read_root_string(r, "architecture", 1, &name);
     if (st)
         return st;
     *arch = arch_find(name);
@@ -570,31 +314,31 @@ static mlpot_status read_architecture(const model_reader *r, int version,
 }
 
 /* The architecture's own hyper-parameters (all required), as its table says. */
-static mlpot_status read_arch_hparams(const model_reader *r, model_hparams *hp) {
+static mlpot_status read_arch_hparams(const hdf5_reader *r, model_hparams *hp) {
     mlpot_status st = MLPOT_OK;
     for (int k = 0; !st && k < hp->arch->n_hparams; k++) {
         const arch_hparam *p = &hp->arch->hparams[k];
         if (p->type == ARCH_HPARAM_INT) {
             int value = 0;
-            st = read_root_int(r, p->attribute, 1, &value);
+            st = hdf5_read_root_int(r, p->attribute, 1, &value);
             hp->arch_value[k] = value;
         } else {
-            st = read_root_double(r, p->attribute, &hp->arch_value[k]);
+            st = hdf5_read_root_double(r, p->attribute, &hp->arch_value[k]);
         }
     }
     return st;
 }
 
-static mlpot_status read_species(const model_reader *r, model_hparams *hp) {
-    attribute_value v;
-    mlpot_status st = read_attribute(r, r->file, "", "species", &v);
+static mlpot_status read_species(const hdf5_reader *r, model_hparams *hp) {
+    hdf5_attribute v;
+    mlpot_status st = hdf5_read_attribute(r, r->file, "", "species", &v);
     if (st)
         return st;
     if (!v.present)
         st = error_set(MLPOT_ERR_PARSE, "%s: attribute 'species' is missing", r->path);
     else if (v.type_class != H5T_INTEGER)
         st = error_set(MLPOT_ERR_PARSE, "%s: attribute 'species': expected integers, found %s",
-                       r->path, type_class_description(v.type_class));
+                       r->path, hdf5_type_class_description(v.type_class));
     else if (v.rank > 1)
         st = error_set(MLPOT_ERR_PARSE,
                        "%s: attribute 'species': expected a 1-D array, found rank %d", r->path,
@@ -620,33 +364,34 @@ static mlpot_status read_species(const model_reader *r, model_hparams *hp) {
     }
     if (!st)
         hp->n_species = (int)v.count;
-    attribute_value_free(&v);
+    hdf5_attribute_free(&v);
     return st;
 }
 
 /* Every root attribute, in the order of formats.md, then the common range checks. */
-static mlpot_status read_hparams(const model_reader *r, model_hparams *hp) {
+static mlpot_status read_hparams(const hdf5_reader *r, model_hparams *hp) {
     memset(hp, 0, sizeof *hp);
     hp->envelope_p = MODEL_DEFAULT_ENVELOPE_P;
     mlpot_status st;
     int version = 0;
-    if ((st = read_format_and_version(r, &version)) ||
+    if ((st = hdf5_check_format_version(r, MODEL_FILE_FORMAT, arch_max_file_version(), "",
+                                            &version)) ||
         (st = read_architecture(r, version, &hp->arch)) || (st = read_species(r, hp)) ||
-        (st = read_root_double(r, "cutoff", &hp->cutoff)) ||
-        (st = read_root_int(r, "n_layers", 1, &hp->n_layers)) ||
-        (st = read_root_int(r, "n_features", 1, &hp->n_features)) ||
+        (st = hdf5_read_root_double(r, "cutoff", &hp->cutoff)) ||
+        (st = hdf5_read_root_int(r, "n_layers", 1, &hp->n_layers)) ||
+        (st = hdf5_read_root_int(r, "n_features", 1, &hp->n_features)) ||
         (st = read_arch_hparams(r, hp)))
         return st;
     /* `basis` and `envelope` are required by formats.md but have one legal value each, so a
      * file without them is read with those values. */
-    if ((st = read_root_int(r, "n_basis", 1, &hp->n_basis)) ||
-        (st = check_root_string(r, "basis", "gaussian")) ||
-        (st = check_root_string(r, "envelope", "polynomial")) ||
-        (st = read_root_int(r, "envelope_p", 0, &hp->envelope_p)) ||
-        (st = read_root_double(r, "avg_neighbors", &hp->avg_neighbors)) ||
-        (st = read_root_int(r, "readout_hidden", 1, &hp->readout_hidden)) ||
-        (st = read_root_double(r, "energy_scale", &hp->energy_scale)) ||
-        (st = read_root_double(r, "energy_shift", &hp->energy_shift)))
+    if ((st = hdf5_read_root_int(r, "n_basis", 1, &hp->n_basis)) ||
+        (st = hdf5_check_root_string(r, "basis", "gaussian")) ||
+        (st = hdf5_check_root_string(r, "envelope", "polynomial")) ||
+        (st = hdf5_read_root_int(r, "envelope_p", 0, &hp->envelope_p)) ||
+        (st = hdf5_read_root_double(r, "avg_neighbors", &hp->avg_neighbors)) ||
+        (st = hdf5_read_root_int(r, "readout_hidden", 1, &hp->readout_hidden)) ||
+        (st = hdf5_read_root_double(r, "energy_scale", &hp->energy_scale)) ||
+        (st = hdf5_read_root_double(r, "energy_shift", &hp->energy_shift)))
         return st;
     if (model_hparams_validate(hp, r->path))
         return MLPOT_ERR_PARSE; /* the message names the file and the attribute */
@@ -673,7 +418,7 @@ static int path_exists(hid_t file, const char *path) {
 
 /* Reads one tensor: the dataset must exist, hold numbers, have exactly the tensor's rank and
  * shape, and be finite. */
-static mlpot_status read_tensor(const model_reader *r, const model_tensor *t, double *values) {
+static mlpot_status read_tensor(const hdf5_reader *r, const model_tensor *t, double *values) {
     if (!path_exists(r->file, t->name))
         return error_set(MLPOT_ERR_PARSE, "%s: %s: dataset is missing", r->path, t->name);
     hid_t ds = H5Dopen2(r->file, t->name, H5P_DEFAULT);
@@ -687,10 +432,10 @@ static mlpot_status read_tensor(const model_reader *r, const model_tensor *t, do
     hsize_t dims[H5S_MAX_RANK];
     H5T_class_t type_class = file_type >= 0 ? H5Tget_class(file_type) : H5T_NO_CLASS;
     if (file_type < 0 || rank < 0 || H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
-        st = read_failed(r, t->name);
+        st = hdf5_read_failed(r, t->name);
     } else if (type_class != H5T_FLOAT && type_class != H5T_INTEGER) {
         st = error_set(MLPOT_ERR_PARSE, "%s: %s: expected float64 values, found %s", r->path,
-                       t->name, type_class_description(type_class));
+                       t->name, hdf5_type_class_description(type_class));
     } else {
         hsize_t expected[2] = {(hsize_t)t->shape[0], (hsize_t)t->shape[1]};
         int same = rank == t->ndim;
@@ -703,7 +448,7 @@ static mlpot_status read_tensor(const model_reader *r, const model_tensor *t, do
             st = error_set(MLPOT_ERR_PARSE, "%s: %s: expected shape %s, found %s", r->path,
                            t->name, want, found);
         } else if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0) {
-            st = read_failed(r, t->name);
+            st = hdf5_read_failed(r, t->name);
         }
     }
     if (space >= 0)
@@ -725,7 +470,7 @@ static mlpot_status read_tensor(const model_reader *r, const model_tensor *t, do
 
 /* Text of an attribute's values: strings as they are, numbers with %lld or %.17g, several
  * values separated by spaces. */
-static mlpot_status attribute_text(const attribute_value *v, char **out) {
+static mlpot_status attribute_text(const hdf5_attribute *v, char **out) {
     size_t capacity = 0, used = 0;
     char *text = NULL;
     mlpot_status st = mem_reserve(&text, &capacity, 1, 1);
@@ -754,7 +499,7 @@ static mlpot_status attribute_text(const attribute_value *v, char **out) {
 }
 
 typedef struct {
-    const model_reader *reader;
+    const hdf5_reader *reader;
     hid_t group;
     mlpot_model *model;
     mlpot_status status;
@@ -765,10 +510,10 @@ typedef struct {
 static herr_t visit_training_attribute(hid_t group, const char *name, const H5A_info_t *info,
                                        void *data) {
     training_visit *visit = data;
-    attribute_value v;
+    hdf5_attribute v;
     (void)info;
     (void)group;
-    if ((visit->status = read_attribute(visit->reader, visit->group, "/training", name, &v)))
+    if ((visit->status = hdf5_read_attribute(visit->reader, visit->group, "/training", name, &v)))
         return -1;
     if (v.type_class == H5T_STRING || v.type_class == H5T_INTEGER || v.type_class == H5T_FLOAT) {
         char *text = NULL;
@@ -776,12 +521,12 @@ static herr_t visit_training_attribute(hid_t group, const char *name, const H5A_
             visit->status = model_set_training_attribute(visit->model, name, text);
         free(text);
     }
-    attribute_value_free(&v);
+    hdf5_attribute_free(&v);
     return visit->status ? -1 : 0;
 }
 
 /* The /training group's attributes, in creation order when the file tracks it. */
-static mlpot_status read_training(const model_reader *r, mlpot_model *m) {
+static mlpot_status read_training(const hdf5_reader *r, mlpot_model *m) {
     if (!path_exists(r->file, "/training"))
         return MLPOT_OK;
     hid_t group = H5Gopen2(r->file, "/training", H5P_DEFAULT);
@@ -801,7 +546,7 @@ static mlpot_status read_training(const model_reader *r, mlpot_model *m) {
         H5Aiterate2(group, order, H5_ITER_INC, &position, visit_training_attribute, &visit);
     mlpot_status st = visit.status;
     if (!st && result < 0)
-        st = read_failed(r, "group /training");
+        st = hdf5_read_failed(r, "group /training");
     H5Gclose(group);
     return st;
 }
@@ -809,9 +554,9 @@ static mlpot_status read_training(const model_reader *r, mlpot_model *m) {
 /* The optional root attribute parameters_sha256 (absent in files of older versions and the
  * shipped potentials), checked against the parameters read: a damaged or edited file fails
  * here instead of giving wrong energies. */
-static mlpot_status verify_parameters_sha256(const model_reader *r, const mlpot_model *m) {
+static mlpot_status verify_parameters_sha256(const hdf5_reader *r, const mlpot_model *m) {
     char *stored = NULL;
-    mlpot_status st = read_root_string(r, "parameters_sha256", 0, &stored);
+    mlpot_status st = hdf5_read_root_string(r, "parameters_sha256", 0, &stored);
     if (st || !stored)
         return st;
     char computed[65];
@@ -836,12 +581,12 @@ int model_file_has_parameters_sha256(const char *path) {
     return present;
 }
 
-static mlpot_status read_model_file(const model_reader *r, mlpot_model **out) {
+static mlpot_status read_model_file(const hdf5_reader *r, mlpot_model **out) {
     model_hparams hp;
     mlpot_model *m = NULL;
     char *description = NULL;
     mlpot_status st;
-    if ((st = read_hparams(r, &hp)) || (st = read_root_string(r, "description", 0, &description)))
+    if ((st = read_hparams(r, &hp)) || (st = hdf5_read_root_string(r, "description", 0, &description)))
         return st;
     if ((st = model_create(&hp, &m))) {
         free(description);
@@ -873,7 +618,7 @@ mlpot_status model_file_read(const char *path, mlpot_model **out) {
     hdf5_error_handler saved;
     hdf5_silence(&saved);
     mlpot_status st = MLPOT_OK;
-    model_reader r = {path, -1};
+    hdf5_reader r = {path, -1};
     if (!hdf5_is_file(path)) {
         st = error_set(MLPOT_ERR_PARSE, "%s: not an HDF5 file", path);
     } else {

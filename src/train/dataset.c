@@ -17,6 +17,7 @@
 
 #include "core/elements.h"
 #include "core/error.h"
+#include "io/hdf5_attr.h"
 #include "io/hdf5_util.h"
 #include "core/memory.h"
 #include "io/structure.h"
@@ -599,97 +600,10 @@ static int frame_of_row(const dataset *d, int64_t row) {
     return lo;
 }
 
-/* A scalar string attribute of the root, fixed or variable length; *out = NULL when absent. */
-static mlpot_status read_root_string(const dataset *d, const char *name, char **out) {
-    *out = NULL;
-    char what[64];
-    snprintf(what, sizeof what, "attribute '%s'", name);
-    htri_t exists = H5Aexists(d->file, name);
-    if (exists < 0)
-        return read_failed(d, what);
-    if (!exists)
-        return MLPOT_OK;
-    hid_t attr = H5Aopen(d->file, name, H5P_DEFAULT);
-    hid_t type = attr >= 0 ? H5Aget_type(attr) : -1;
-    hid_t space = attr >= 0 ? H5Aget_space(attr) : -1;
-    mlpot_status st = MLPOT_OK;
-    if (type < 0 || space < 0) {
-        st = read_failed(d, what);
-    } else if (H5Tget_class(type) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1) {
-        st = error_set(MLPOT_ERR_PARSE, "%s: %s: expected one string", d->path, what);
-    } else {
-        hid_t mem_type = H5Tcopy(H5T_C_S1);
-        H5Tset_cset(mem_type, H5Tget_cset(type));
-        if (H5Tis_variable_str(type) > 0) {
-            char *value = NULL;
-            if (H5Tset_size(mem_type, H5T_VARIABLE) < 0 || H5Aread(attr, mem_type, &value) < 0)
-                st = read_failed(d, what);
-            else
-                st = mem_strdup(out, value ? value : "");
-            if (value)
-                H5free_memory(value);
-        } else {
-            size_t width = H5Tget_size(type);
-            if (!(st = mem_calloc(out, width + 1, 1)) &&
-                (H5Tset_size(mem_type, width) < 0 || H5Tset_strpad(mem_type, H5T_STR_NULLPAD) < 0 ||
-                 H5Aread(attr, mem_type, *out) < 0)) {
-                st = read_failed(d, what);
-                free(*out);
-                *out = NULL;
-            }
-        }
-        H5Tclose(mem_type);
-    }
-    if (space >= 0)
-        H5Sclose(space);
-    if (type >= 0)
-        H5Tclose(type);
-    if (attr >= 0)
-        H5Aclose(attr);
-    return st;
-}
-
 static mlpot_status check_format_and_version(const dataset *d) {
-    char *format = NULL;
-    mlpot_status st = read_root_string(d, "format", &format);
-    if (st)
-        return st;
-    if (!format)
-        return error_set(MLPOT_ERR_PARSE, "%s: attribute 'format' is missing (expected \"%s\")",
-                         d->path, DATASET_FORMAT);
-    if (strcmp(format, DATASET_FORMAT) != 0)
-        st = error_set(MLPOT_ERR_PARSE, "%s: attribute 'format': expected \"%s\", found \"%s\"",
-                       d->path, DATASET_FORMAT, format);
-    free(format);
-    if (st)
-        return st;
-    htri_t exists = H5Aexists(d->file, "version");
-    if (exists < 0)
-        return read_failed(d, "attribute 'version'");
-    if (!exists)
-        return error_set(MLPOT_ERR_PARSE, "%s: attribute 'version' is missing", d->path);
-    hid_t attr = H5Aopen(d->file, "version", H5P_DEFAULT);
-    hid_t type = attr >= 0 ? H5Aget_type(attr) : -1;
-    hid_t space = attr >= 0 ? H5Aget_space(attr) : -1;
-    long long version = 0;
-    if (type < 0 || space < 0)
-        st = read_failed(d, "attribute 'version'");
-    else if (H5Tget_class(type) != H5T_INTEGER || H5Sget_simple_extent_npoints(space) != 1)
-        st = error_set(MLPOT_ERR_PARSE, "%s: attribute 'version': expected one integer", d->path);
-    else if (H5Aread(attr, H5T_NATIVE_LLONG, &version) < 0)
-        st = read_failed(d, "attribute 'version'");
-    else if (version != DATASET_VERSION)
-        st = error_set(MLPOT_ERR_UNSUPPORTED,
-                       "%s: dataset version %lld is not supported by this mlpot (it reads "
-                       "version %d)",
-                       d->path, version, DATASET_VERSION);
-    if (space >= 0)
-        H5Sclose(space);
-    if (type >= 0)
-        H5Tclose(type);
-    if (attr >= 0)
-        H5Aclose(attr);
-    return st;
+    hdf5_reader r = {d->path, d->file};
+    int version;
+    return hdf5_check_format_version(&r, DATASET_FORMAT, DATASET_VERSION, "dataset ", &version);
 }
 
 static const char *type_class_description(H5T_class_t type_class) {
