@@ -12,7 +12,7 @@
 
 #include "model/model.h"
 #include "model/model_file.h"
-#include "train/dataset.h"
+#include "io/dataset_file.h"
 
 #define FUZZ_MAX_FRAMES 1000
 

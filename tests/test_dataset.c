@@ -15,7 +15,7 @@
 #include <hdf5.h>
 
 #include "io/structure.h"
-#include "train/dataset.h"
+#include "io/dataset_file.h"
 
 /* ---- random frames and comparisons ---- */
 

@@ -11,7 +11,7 @@
 #include "test_support.h"
 #include "model/model.h"
 #include "model/model_file.h"
-#include "train/dataset.h"
+#include "io/dataset_file.h"
 #include "train/trainer.h"
 
 static const int species_Si[] = {14};

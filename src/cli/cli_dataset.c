@@ -17,7 +17,9 @@
 #include "core/elements.h"
 #include "io/line_reader.h"
 #include "io/structure.h"
-#include "train/dataset.h"
+#include "io/dataset_file.h"
+#include "train/frame_checks.h"
+#include "train/split.h"
 
 #define MAX_SPLIT_PARTS 16
 #define INFO_TEXT_MAX_CONFIG_TYPES 30
@@ -627,52 +629,6 @@ static int dataset_info(int argc, char **argv) {
  * =========================================================================================== */
 
 
-/* Uniform in [0, n) without modulo bias: values at or above the largest multiple of n that fits
- * below 2^64 - 1 are drawn again. */
-static uint64_t splitmix64_below(uint64_t *rng, uint64_t n) {
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t r;
-    do
-        r = splitmix64_next(rng);
-    while (r >= limit);
-    return r % n;
-}
-
-/* part[k] = the output of frame k (see split_help). */
-static int assign_parts(int n_frames, const double *fractions, int n_parts, uint64_t seed,
-                        int *part, int64_t *counts) {
-    int *perm = malloc((size_t)(n_frames ? n_frames : 1) * sizeof *perm);
-    if (!perm) {
-        fprintf(stderr, "mlpot: out of memory\n");
-        return 0;
-    }
-    for (int k = 0; k < n_frames; k++)
-        perm[k] = k;
-    uint64_t rng = seed;
-    for (int i = n_frames - 1; i > 0; i--) {
-        int j = (int)splitmix64_below(&rng, (uint64_t)i + 1);
-        int t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-    double cumulative = 0;
-    int64_t begin = 0;
-    for (int p = 0; p < n_parts; p++) {
-        cumulative += fractions[p];
-        int64_t end = p == n_parts - 1 ? n_frames : llround(cumulative * n_frames);
-        if (end > n_frames)
-            end = n_frames;
-        if (end < begin)
-            end = begin;
-        for (int64_t j = begin; j < end; j++)
-            part[perm[j]] = p;
-        counts[p] = end - begin;
-        begin = end;
-    }
-    free(perm);
-    return 1;
-}
-
 /* "0.8,0.1,0.1": 1 on success, else 0 with a usage message printed. */
 static int parse_fractions(const char *cmd, const char *text, double *fractions, int *n) {
     double sum = 0;
@@ -807,10 +763,11 @@ static int dataset_split(int argc, char **argv) {
     int *part = malloc((size_t)(n ? n : 1) * sizeof *part);
     int64_t counts[MAX_SPLIT_PARTS];
     int rc = 0;
-    if (!part || !assign_parts(n, fractions, n_fractions, seed, part, counts)) {
-        if (!part)
-            fprintf(stderr, "mlpot: out of memory\n");
+    if (!part) {
+        fprintf(stderr, "mlpot: out of memory\n");
         rc = CLI_EXIT_FAILURE;
+    } else if (split_assign_parts(n, fractions, n_fractions, seed, part, counts)) {
+        rc = cli_fail();
     }
     for (int i = 0; !rc && i < n_outputs; i++)
         if (counts[i] == 0) {

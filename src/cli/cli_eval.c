@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "cli/cli_common.h"
+#include "train/metrics.h"
 #include "core/units.h"
 #include "cli/svg_plot.h"
 #include "io/structure.h"
-#include "train/dataset.h"
+#include "io/dataset_file.h"
+#include "train/frame_checks.h"
 
 
 static const char *eval_help =
@@ -27,13 +29,6 @@ static const char *eval_help =
     "  --curve FILE   ... drawn as an SVG learning curve (loss and validation MAEs per epoch)\n"
     "  --force        replace an existing plot file that is a model, dataset or structure\n"
     "                 file (never an input)\n";
-
-typedef struct {
-    char name[128];
-    long frames, atoms;
-    long e_n, f_n, s_n;
-    double e_abs, e_sq, f_abs, f_sq, s_abs, s_sq;
-} error_stats;
 
 typedef struct {
     double *ref, *pred;
@@ -72,44 +67,11 @@ static error_stats *stats_for(error_stats **all, int *n, const char *name) {
     return s;
 }
 
-static void add_errors(error_stats *st, const mlpot_structure *s, const mlpot_results *r) {
-    st->frames++;
-    st->atoms += s->n_atoms;
-    if (s->has_energy && isfinite(s->energy)) {
-        double d = 1000 * (r->energy - s->energy) / s->n_atoms;
-        st->e_abs += fabs(d);
-        st->e_sq += d * d;
-        st->e_n++;
-    }
-    if (s->forces)
-        for (int k = 0; k < 3 * s->n_atoms; k++)
-            if (isfinite(s->forces[k])) {
-                double d = r->forces[k] - s->forces[k];
-                st->f_abs += fabs(d);
-                st->f_sq += d * d;
-                st->f_n++;
-            }
-    if (s->has_stress && r->has_stress) {
-        static const int voigt[6] = {0, 4, 8, 5, 2, 1};
-        for (int k = 0; k < 6; k++)
-            if (isfinite(s->stress[voigt[k]])) {
-                double d = EV_PER_A3_IN_GPA * (r->stress[voigt[k]] - s->stress[voigt[k]]);
-                st->s_abs += fabs(d);
-                st->s_sq += d * d;
-                st->s_n++;
-            }
-    }
-}
-
-static double mean_or_nan(double sum, long n) {
-    return n ? sum / n : NAN;
-}
-
 static void print_row(const error_stats *s) {
     printf("%-24s %6ld %7ld  %9.2f %9.2f  %8.4f %8.4f  %7.3f %7.3f\n", s->name, s->frames,
-           s->atoms, mean_or_nan(s->e_abs, s->e_n), sqrt(mean_or_nan(s->e_sq, s->e_n)),
-           mean_or_nan(s->f_abs, s->f_n), sqrt(mean_or_nan(s->f_sq, s->f_n)),
-           mean_or_nan(s->s_abs, s->s_n), sqrt(mean_or_nan(s->s_sq, s->s_n)));
+           s->atoms, metrics_mean(s->e_abs, s->e_n), sqrt(metrics_mean(s->e_sq, s->e_n)),
+           metrics_mean(s->f_abs, s->f_n), sqrt(metrics_mean(s->f_sq, s->f_n)),
+           metrics_mean(s->s_abs, s->s_n), sqrt(metrics_mean(s->s_sq, s->s_n)));
 }
 
 static void json_stats(FILE *fp, const error_stats *s) {
@@ -120,17 +82,17 @@ static void json_stats(FILE *fp, const error_stats *s) {
     json_key(fp, &first, "atoms");
     fprintf(fp, "%ld", s->atoms);
     json_key(fp, &first, "energy_mae_mev_per_atom");
-    json_number(fp, mean_or_nan(s->e_abs, s->e_n));
+    json_number(fp, metrics_mean(s->e_abs, s->e_n));
     json_key(fp, &first, "energy_rmse_mev_per_atom");
-    json_number(fp, sqrt(mean_or_nan(s->e_sq, s->e_n)));
+    json_number(fp, sqrt(metrics_mean(s->e_sq, s->e_n)));
     json_key(fp, &first, "force_mae_ev_per_a");
-    json_number(fp, mean_or_nan(s->f_abs, s->f_n));
+    json_number(fp, metrics_mean(s->f_abs, s->f_n));
     json_key(fp, &first, "force_rmse_ev_per_a");
-    json_number(fp, sqrt(mean_or_nan(s->f_sq, s->f_n)));
+    json_number(fp, sqrt(metrics_mean(s->f_sq, s->f_n)));
     json_key(fp, &first, "stress_mae_gpa");
-    json_number(fp, mean_or_nan(s->s_abs, s->s_n));
+    json_number(fp, metrics_mean(s->s_abs, s->s_n));
     json_key(fp, &first, "stress_rmse_gpa");
-    json_number(fp, sqrt(mean_or_nan(s->s_sq, s->s_n)));
+    json_number(fp, sqrt(metrics_mean(s->s_sq, s->s_n)));
     fputc('}', fp);
 }
 
@@ -266,9 +228,9 @@ int cli_eval(int argc, char **argv) {
         } else {
             const char *type = mlpot_structure_info(s, "config_type");
             error_stats *g = stats_for(&groups, &n_groups, type && type[0] ? type : "(none)");
-            add_errors(&overall, s, &r);
+            error_stats_add(&overall, s, &r);
             if (g)
-                add_errors(g, s, &r);
+                error_stats_add(g, s, &r);
             if (s->has_energy && isfinite(s->energy))
                 series_add(&energy, s->energy / n, r.energy / n);
             if (s->forces)
@@ -321,10 +283,10 @@ int cli_eval(int argc, char **argv) {
         } else {
             char note[3][96];
             snprintf(note[0], sizeof note[0], "MAE %.2f meV/atom",
-                     mean_or_nan(overall.e_abs, overall.e_n));
-            snprintf(note[1], sizeof note[1], "MAE %.4f eV/Å", mean_or_nan(overall.f_abs,
+                     metrics_mean(overall.e_abs, overall.e_n));
+            snprintf(note[1], sizeof note[1], "MAE %.4f eV/Å", metrics_mean(overall.f_abs,
                                                                             overall.f_n));
-            snprintf(note[2], sizeof note[2], "MAE %.3f GPa", mean_or_nan(overall.s_abs,
+            snprintf(note[2], sizeof note[2], "MAE %.3f GPa", metrics_mean(overall.s_abs,
                                                                            overall.s_n));
             svg_begin(out.fp, 3);
             svg_parity_panel(out.fp, 0, energy.ref, energy.pred, energy.n, "energy per atom",

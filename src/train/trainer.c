@@ -23,7 +23,8 @@
 #include "io/structure.h"
 #include "model/model_file.h"
 #include "train/checkpoint.h"
-#include "train/dataset.h"
+#include "io/dataset_file.h"
+#include "train/frame_checks.h"
 
 #ifdef _OPENMP
 #include <omp.h>

@@ -1,8 +1,8 @@
-/* dataset.h — streaming reader and writer of the HDF5 dataset file of formats.md ("Dataset file
+/* dataset_file.h — streaming reader and writer of the HDF5 dataset file of formats.md ("Dataset file
  * (HDF5)", version 1): frames are appended and read one at a time, so a dataset never has to fit
  * in memory; only per-frame arrays (O(frames)) are held. */
-#ifndef MLPOT_TRAIN_DATASET_H
-#define MLPOT_TRAIN_DATASET_H
+#ifndef MLPOT_IO_DATASET_FILE_H
+#define MLPOT_IO_DATASET_FILE_H
 
 #include <stdint.h>
 
@@ -58,19 +58,5 @@ mlpot_status dataset_read_frame(dataset *d, int k, mlpot_structure **out);
  * copy. */
 int dataset_n_unknown_objects(const dataset *d);
 const char *dataset_unknown_object(const dataset *d, int i);
-
-/* ---- the one check of a training frame, shared by dataset info, train and eval ----
- * Its geometry builds a neighbour graph at `cutoff` (no coinciding atoms, no cell too thin for
- * it: model.md §1) and its labels lie within bounds no calculation produces (|E| per atom
- * below 1e6 eV, |F| below 1e6 eV/Å, |σ| below 1e6 GPa). `g` is reused across frames. The
- * message reads "<file>: frame <k>: ...". */
-mlpot_status dataset_check_frame(const mlpot_structure *s, double cutoff, mlpot_graph *g,
-                                 const char *file, int frame);
-/* Indices (into e, at most max_out) of values more than n_sigma robust standard deviations
- * (1.4826 x the median absolute deviation) from the median, NaN skipped; returns how many
- * there are in all. Labels far outside the data's own distribution are warned about. */
-int dataset_outliers(const double *e, int n, double n_sigma, int *out, int max_out);
-/* The warning threshold of train and dataset info, in robust standard deviations. */
-#define DATASET_OUTLIER_SIGMA 20.0
 
 #endif
