@@ -367,7 +367,10 @@ static int read_keyed_line(FILE *fp, const char *key, char *buf, size_t size) {
     if (!fgets(line, sizeof line, fp) || strncmp(line, key, n) != 0 || line[n] != ' ')
         return 0;
     line[strcspn(line, "\n")] = '\0';
-    snprintf(buf, size, "%s", line + n + 1);
+    size_t len = strlen(line + n + 1);
+    if (len >= size) /* longer than the field: not a line this writer wrote */
+        return 0;
+    memcpy(buf, line + n + 1, len + 1);
     return 1;
 }
 
