@@ -2,7 +2,8 @@
  * (F = 64, L = 3, K = 32, H = 64, r_c = 5 Å and the architecture's own defaults: megnet and
  * m3gnet E = 32, M = 64; m3gnet r_3 = 4 Å, N = 4, lambda = 3) on diamond Si and bcc Mo
  * supercells from 8 to ~10^5 atoms, on 1 and 2 threads: µs/atom, GFLOP/s of the dense layers
- * (counted below, per evaluation), and peak memory per atom.
+ * (counted below, per evaluation), and peak memory per atom; also the process CPU time per
+ * atom, which on one thread is the rate a busy shared machine still measures.
  * Usage: bench_model [ARCH|all] [max_atoms] [max_threads] [min_threads] [reps]
  * [min_atoms]: with reps, each cell is evaluated reps times (a fixed amount of work, for timing
  * the whole process) instead of for 1 s. */
@@ -76,18 +77,18 @@ static void run(const model_arch_ops *arch, const char *name, int z, int m, int 
         exit(1);
     }
     int reps = 0;
-    double t0 = bench_seconds(), t;
+    double t0 = bench_seconds(), c0 = bench_cpu_seconds(), t;
     do {
         mlpot_calculator_compute(c, s, &r);
         reps++;
         t = bench_seconds() - t0;
     } while (fixed_reps ? reps < fixed_reps : t < 1.0 && reps < 1000);
-    double per_call = t / reps;
+    double per_call = t / reps, cpu_per_call = (bench_cpu_seconds() - c0) / reps;
     double flops = dense_flops(&model->hp, n, (double)c->ctx.n_edges,
                                c->ctx.triplets ? (double)c->ctx.triplets->n_short : 0.0);
     long rss1 = bench_current_rss_kb();
-    printf("%-7s %-8s %8d %8d %12.2f %10.2f %12.1f\n", arch->name, name, n, threads,
-           1e6 * per_call / n, flops / per_call * 1e-9,
+    printf("%-7s %-8s %8d %8d %12.2f %12.2f %10.2f %12.1f\n", arch->name, name, n, threads,
+           1e6 * per_call / n, 1e6 * cpu_per_call / n, flops / per_call * 1e-9,
            (double)(rss1 - rss0) * 1.024 / n);
     fflush(stdout);
     mlpot_calculator_free(c);
@@ -105,8 +106,8 @@ int main(int argc, char **argv) {
     int min_atoms = argc > 6 ? atoi(argv[6]) : 0;
     printf("energy + forces + stress, F=64 L=3 K=32 H=64 r_c=5 Å (megnet, m3gnet E=32 M=64; "
            "m3gnet r_3=4 Å N=4 lambda=3)\n");
-    printf("%-7s %-8s %8s %8s %12s %10s %12s\n", "model", "crystal", "atoms", "threads",
-           "us/atom", "GFLOP/s", "kB/atom*");
+    printf("%-7s %-8s %8s %8s %12s %12s %10s %12s\n", "model", "crystal", "atoms", "threads",
+           "us/atom", "cpu us/atom", "GFLOP/s", "kB/atom*");
     const int si_sizes[] = {1, 2, 3, 4, 5, 10, 15, 23};
     const int mo_sizes[] = {2, 4, 8, 16, 30, 37};
     for (int a = 0; a < arch_count(); a++) {
