@@ -241,11 +241,14 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
         for (int c = 0; c < 3; c++)
             cell[3 * k + c] *= factor[c];
     if (!cell_is_regular(cell)) {
-        char text[96];
+        char text[100], a[32], b[32], c[32];
+        format_double(a, scale[0]);
+        format_double(b, scale[1]);
+        format_double(c, scale[2]);
         if (n_scale == 3)
-            snprintf(text, sizeof text, "%g %g %g", scale[0], scale[1], scale[2]);
+            snprintf(text, sizeof text, "%s %s %s", a, b, c);
         else
-            snprintf(text, sizeof text, "%g", scale[0]);
+            snprintf(text, sizeof text, "%s", a);
         st = error_set(MLPOT_ERR_PARSE,
                        "%s:%ld: expected a scale factor that leaves the cell finite and "
                        "non-singular, found %s",
