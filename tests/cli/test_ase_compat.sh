@@ -9,10 +9,9 @@ SRC=$2
 TMP=$3/cli_ase_compat
 PYTHON=/usr/bin/python3
 
-if ! "$PYTHON" -c 'import ase' >/dev/null 2>&1; then
-    echo "skipped: python3-ase not installed"
-    exit 0
-fi
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+skip_without_python_module ase
 rm -rf "$TMP"
 mkdir -p "$TMP"
 
@@ -90,8 +89,6 @@ print(f"{len(args) // 2} file pairs compared, {len(failures)} differences")
 sys.exit(1 if failures else 0)
 EOF
 
-# shellcheck source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 convert() { # in out
     if "$MLPOT" convert "$1" "$2" 2>"$TMP/err"; then ok; else
         bad "mlpot convert $1 $2: $(cat "$TMP/err")"
