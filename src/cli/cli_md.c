@@ -42,7 +42,7 @@ static const char *md_help =
     "  --log FILE          thermo as CSV: step,time_fs,epot_eV,ekin_eV,etot_eV,conserved_eV,\n"
     "                      temperature_K,pressure_GPa (pressure empty unless 3D-periodic)\n"
     "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
-    "  --input-format F    vasp or extxyz (default: from the file name)\n\n"
+    "  --input-format F    vasp, extxyz or cif (default: from the file name)\n\n"
     "conserved_eV is etot_eV plus the energy the thermostat exchanged (Langevin: heat taken\n"
     "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. Outputs are\n"
     "written to temporary files and renamed when the run completes.\n";
