@@ -484,32 +484,37 @@ static void test_repeated_species_groups(void **state) {
     assert_round_trip(s, "test_poscar_groups.vasp");
     mlpot_structure_free(s);
 
-    /* as ASE writes it: one group per atom, Direct coordinates */
-    char out[4096];
+    /* as ASE writes it: one group per atom, Direct coordinates; then as VASP 4 (no species
+     * line) with the groups' species from --species, as many as there are */
+    char out[4096], species[1024] = "";
     ts_tmp_path("test_poscar_groups.vasp", out, sizeof out);
-    FILE *fp = fopen(out, "w");
-    assert_non_null(fp);
-    fprintf(fp, "InP\n1.0\n6 0 0\n0 6 0\n0 0 6\n");
     for (int i = 0; i < 200; i++)
-        fprintf(fp, " %s", i % 2 ? "P" : "In");
-    fputc('\n', fp);
-    for (int i = 0; i < 200; i++)
-        fprintf(fp, " 1");
-    fprintf(fp, "\nDirect\n");
-    for (int i = 0; i < 200; i++)
-        fprintf(fp, "%d.0e-3 0.5 0.25\n", i);
-    fclose(fp);
-    s = read_single(out, NULL);
-    assert_int_equal(mlpot_structure_n_atoms(s), 200);
-    const int *z = mlpot_structure_numbers(s);
-    const double *r = mlpot_structure_positions(s);
-    for (int i = 0; i < 200; i++) {
-        assert_int_equal(z[i], i % 2 ? 15 : 49);
-        assert_close(r[3 * i], 6.0 * i * 1e-3, 1e-12);
-        assert_close(r[3 * i + 1], 3.0, 0.0);
-        assert_close(r[3 * i + 2], 1.5, 0.0);
+        strcat(species, i % 2 ? ",P" : (i ? ",In" : "In"));
+    mlpot_read_options options = {.species = species};
+    for (int vasp4 = 0; vasp4 < 2; vasp4++) {
+        FILE *fp = fopen(out, "w");
+        assert_non_null(fp);
+        fprintf(fp, "InP\n1.0\n6 0 0\n0 6 0\n0 0 6\n");
+        for (int i = 0; i < 200 && !vasp4; i++)
+            fprintf(fp, " %s%s", i % 2 ? "P" : "In", i == 199 ? "\n" : "");
+        for (int i = 0; i < 200; i++)
+            fprintf(fp, " 1");
+        fprintf(fp, "\nDirect\n");
+        for (int i = 0; i < 200; i++)
+            fprintf(fp, "%d.0e-3 0.5 0.25\n", i);
+        fclose(fp);
+        s = read_single(out, vasp4 ? &options : NULL);
+        assert_int_equal(mlpot_structure_n_atoms(s), 200);
+        const int *z = mlpot_structure_numbers(s);
+        const double *r = mlpot_structure_positions(s);
+        for (int i = 0; i < 200; i++) {
+            assert_int_equal(z[i], i % 2 ? 15 : 49);
+            assert_close(r[3 * i], 6.0 * i * 1e-3, 1e-12);
+            assert_close(r[3 * i + 1], 3.0, 0.0);
+            assert_close(r[3 * i + 2], 1.5, 0.0);
+        }
+        mlpot_structure_free(s);
     }
-    mlpot_structure_free(s);
     unlink(out);
 }
 

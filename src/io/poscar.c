@@ -13,7 +13,6 @@
 #include "core/mat3.h"
 #include "core/memory.h"
 
-#define POSCAR_MAX_SPECIES 128
 #define POSCAR_MAX_ATOMS 100000000L
 
 /* The number of white-space separated words of `line`. */
@@ -72,28 +71,33 @@ static int cell_is_regular(const double cell[9]) {
     return structure_validate(&probe, "") == MLPOT_OK;
 }
 
-/* Species of a VASP 4 file: the --species option, else the first words of the comment. */
+/* Species of a VASP 4 file: the --species option, else the first words of the comment (as
+ * many as there are counts: a species may come back in several groups). */
 static mlpot_status vasp4_species(line_reader *lr, const mlpot_read_options *opt, char *comment,
                                   int n_species, int *species) {
-    char buf[1024];
     const char *src = opt && opt->species ? opt->species : comment;
-    snprintf(buf, sizeof buf, "%s", src);
+    char *buf = NULL, **tok = NULL;
+    mlpot_status st;
+    if ((st = mem_strdup(&buf, src)) || (st = mem_calloc(&tok, (size_t)n_species, sizeof *tok))) {
+        free(buf);
+        return st;
+    }
     for (char *p = buf; *p; p++)
         if (*p == ',')
             *p = ' ';
-    char *tok[POSCAR_MAX_SPECIES];
-    int n = split_tokens(buf, tok, POSCAR_MAX_SPECIES);
-    for (int k = 0; k < n_species; k++) {
-        int z = k < n ? species_from_token(tok[k]) : 0;
-        if (!z)
-            return line_reader_error(
+    int n = split_tokens(buf, tok, n_species);
+    for (int k = 0; k < n_species && !st; k++) {
+        species[k] = k < n ? species_from_token(tok[k]) : 0;
+        if (!species[k])
+            st = line_reader_error(
                 lr,
                 "expected a VASP 5 species line or %d element symbols in the comment line (or "
                 "--species), found counts only",
                 n_species);
-        species[k] = z;
     }
-    return MLPOT_OK;
+    free(buf);
+    free(tok);
+    return st;
 }
 
 mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_structure **out) {
