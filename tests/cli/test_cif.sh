@@ -8,6 +8,7 @@
 set -euo pipefail
 
 MLPOT=$1
+SRC=$2
 TMP=$3/cli_cif
 PYTHON=/usr/bin/python3
 
@@ -37,6 +38,7 @@ crystals = {
     "rocksalt": (225, ["Na", "Cl"], [(0, 0, 0), (0.5, 0.5, 0.5)], [5.64, 5.64, 5.64, 90, 90, 90]),
     "monoclinic": (14, ["Ca", "C", "O"], [(0.11, 0.23, 0.37), (0.61, 0.09, 0.19),
                                            (0.32, 0.71, 0.83)], [6.1, 7.3, 8.2, 90, 104.5, 90]),
+    "silicon": (227, ["Si"], [(0, 0, 0)], [5.431, 5.431, 5.431, 90, 90, 90]),
     "triclinic": (2, ["K", "Al", "Si"], [(0.13, 0.27, 0.41), (0.72, 0.18, 0.33),
                                           (0.36, 0.64, 0.91)], [5.2, 6.3, 7.1, 82.0, 96.5, 104.0]),
 }
@@ -76,6 +78,7 @@ blocks = []
 for name, (number, symbols, basis, cellpar) in crystals.items():
     atoms = crystal(symbols, basis=basis, spacegroup=number, cellpar=cellpar)
     ase.io.write(f"{out}/{name}_ase.cif", atoms)
+    ase.io.write(f"{out}/{name}.vasp", atoms, format="vasp", direct=True)
     tag = "_space_group_symop_operation_xyz" if number % 2 else "_symmetry_equiv_pos_as_xyz"
     symmetrized_cif(f"{out}/{name}_sym.cif", number, symbols, basis, cellpar, tag)
     names += [f"{name}_ase.cif", f"{name}_sym.cif"]
@@ -187,14 +190,14 @@ else
     echo "note: python3-pymatgen not installed: compared with ASE only"
 fi
 
-# the symmetrized rutile has 6 atoms; several.cif 6 frames (the publication block is none)
+# the symmetrized rutile has 6 atoms; several.cif 7 frames (the publication block is none)
 run "$MLPOT" info "$TMP/rutile_sym.cif"
 expect_rc 0 "info on a CIF"
 expect_in out "O4Ti2" "info formula of rutile from its asymmetric unit"
 expect_in out "P4_2/mnm (136)" "info finds rutile's space group"
 run "$MLPOT" convert "$TMP/several.cif" "$TMP/several.xyz"
 expect_rc 0 "convert a CIF of several blocks"
-[[ $(grep -c Lattice= "$TMP/several.xyz") -eq 6 ]] && ok || bad "several.cif: expected 6 frames"
+[[ $(grep -c Lattice= "$TMP/several.xyz") -eq 7 ]] && ok || bad "several.cif: expected 7 frames"
 
 # no CIF writer; partial occupancy and a group without operations are errors naming the cause
 run "$MLPOT" convert "$TMP/rutile_sym.cif" "$TMP/out.cif"
@@ -208,5 +211,16 @@ run "$MLPOT" info "$TMP/noops.cif"
 expect_one_line_error 1 "space group without operations" "of space group 'P 42/m n m'"
 run "$MLPOT" info --format cif "$TMP/rutile_sym.cif"
 expect_rc 0 "info --format cif"
+
+# predict on a CIF: the energy of the same crystal given as a POSCAR (atoms in another order)
+energy() { # structure file
+    run "$MLPOT" predict "$1" --model "$SRC/potentials/Si-mlearn-cgcnn.h5" --format json
+    expect_rc 0 "predict $(basename "$1")"
+    json_field energy
+}
+e_cif=$(energy "$TMP/silicon_sym.cif")
+e_vasp=$(energy "$TMP/silicon.vasp")
+if awk -v a="$e_cif" -v b="$e_vasp" 'BEGIN { d = a - b; exit !(a != "" && d < 1e-9 && d > -1e-9) }'
+then ok; else bad "predict: CIF energy $e_cif, POSCAR energy $e_vasp"; fi
 
 finish "cli cif"
