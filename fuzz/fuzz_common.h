@@ -109,7 +109,7 @@ static void fuzz_compare(const mlpot_structure *a, const mlpot_structure *b, int
     }
 }
 
-/* Writes s, reads it back (it must read, as the only frame) and compares. */
+/* Writes s, reads it back with `read` (it must read, as the only frame) and compares. */
 static void fuzz_round_trip(const mlpot_structure *s, fuzz_write_fn write, fuzz_read_fn read,
                             int labels) {
     char *text = NULL;
@@ -139,9 +139,10 @@ static void fuzz_round_trip(const mlpot_structure *s, fuzz_write_fn write, fuzz_
     free(text);
 }
 
-/* Reads frames until the end, an error or FUZZ_MAX_FRAMES; round-trips each frame read. */
-static void fuzz_reader(const uint8_t *data, size_t size, fuzz_read_fn read, fuzz_write_fn write,
-                        int labels) {
+/* Reads frames until the end, an error or FUZZ_MAX_FRAMES; writes each frame read with `write`
+ * and reads it back with `read_back` (the same format, or extxyz for a read-only format). */
+static void fuzz_reader_via(const uint8_t *data, size_t size, fuzz_read_fn read,
+                            fuzz_write_fn write, fuzz_read_fn read_back, int labels) {
     FILE *fp = fuzz_open(data, size);
     line_reader lr;
     mlpot_read_options opt = {0};
@@ -158,11 +159,16 @@ static void fuzz_reader(const uint8_t *data, size_t size, fuzz_read_fn read, fuz
         }
         if (!s)
             break;
-        fuzz_round_trip(s, write, read, labels);
+        fuzz_round_trip(s, write, read_back, labels);
         mlpot_structure_free(s);
     }
     line_reader_close(&lr);
     fclose(fp);
+}
+
+static inline void fuzz_reader(const uint8_t *data, size_t size, fuzz_read_fn read,
+                               fuzz_write_fn write, int labels) {
+    fuzz_reader_via(data, size, read, write, read, labels);
 }
 
 #endif

@@ -5,7 +5,8 @@
 #   scripts/setup.sh               dependencies + release build
 #   scripts/setup.sh --deps-only   dependencies only
 #   scripts/setup.sh --test-deps   also what the test suite uses: python3-ase/numpy/h5py (Python
-#                                  package, cross-checks), phonopy, and the KIM API, LAMMPS and
+#                                  package, cross-checks), phonopy, pymatgen (CIF cross-checks),
+#                                  locales (a decimal-comma locale), and the KIM API, LAMMPS and
 #                                  Open MPI for the LAMMPS interface tests
 #   scripts/setup.sh --native      build with -O3 -march=native (not portable to other CPUs)
 set -euo pipefail
@@ -19,15 +20,15 @@ for arg in "$@"; do
     --deps-only) deps_only=1 ;;
     --test-deps) test_deps=1 ;;
     --native) native=ON ;;
-    -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (see scripts/setup.sh --help)" >&2; exit 2 ;;
     esac
 done
 
 packages=(gcc make cmake pkg-config libsymspg-dev libhdf5-dev libcmocka-dev)
 if [ "$test_deps" = 1 ]; then
-    packages+=(python3 python3-numpy python3-ase python3-h5py python3-phonopy
-               libkim-api-dev lammps python3-lammps openmpi-bin)
+    packages+=(python3 python3-numpy python3-ase python3-h5py python3-phonopy python3-pymatgen
+               locales libkim-api-dev lammps python3-lammps openmpi-bin)
 fi
 
 missing=()

@@ -374,6 +374,29 @@ static void test_round_trip_special_info_values(void **state) {
     free_frames(f, n);
 }
 
+/* Keys the writer emits from the structure itself cannot be set as info: they would be written
+ * twice (or, for virial, read back as the stress). */
+static void test_set_info_rejects_reserved_keys(void **state) {
+    (void)state;
+    const int numbers[1] = {14};
+    const double pos[3] = {0, 0, 0}, cell[9] = {3, 0, 0, 0, 3, 0, 0, 0, 3};
+    const int pbc[3] = {1, 1, 1};
+    mlpot_structure *s = NULL;
+    TS_OK(mlpot_structure_create(&s, 1, numbers, pos, cell, pbc));
+    const char *reserved[] = {"Lattice", "Properties", "pbc", "energy", "stress", "virial", ""};
+    for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++) {
+        assert_int_equal(mlpot_structure_set_info(s, reserved[k], "1"),
+                         MLPOT_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(mlpot_last_error(), reserved[k]));
+        assert_null(mlpot_structure_info(s, reserved[k]));
+    }
+    /* keys of another case are not the writer's and stay free-form */
+    TS_OK(mlpot_structure_set_info(s, "Energy", "1"));
+    TS_OK(mlpot_structure_set_info(s, "lattice", "x"));
+    assert_int_equal(s->n_info, 2);
+    mlpot_structure_free(s);
+}
+
 /* Structures made in memory: random positions, every label, every kind of value. */
 static void test_round_trip_random(void **state) {
     (void)state;
@@ -471,6 +494,7 @@ int main(void) {
         cmocka_unit_test(test_round_trip_files),
         cmocka_unit_test(test_round_trip_special_info_values),
         cmocka_unit_test(test_round_trip_random),
+        cmocka_unit_test(test_set_info_rejects_reserved_keys),
         cmocka_unit_test(test_mlearn_si_first_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

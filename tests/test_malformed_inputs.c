@@ -38,6 +38,8 @@ static const char *format_of(const char *name) {
         return "vasp";
     if (ends_with(name, ".xyz") || ends_with(name, ".extxyz"))
         return "extxyz";
+    if (ends_with(name, ".cif"))
+        return "cif";
     return NULL;
 }
 

@@ -395,33 +395,33 @@ static void assert_bit_identical(const mlpot_structure *a, const mlpot_structure
     assert_memory_equal(mlpot_structure_pbc(a), mlpot_structure_pbc(b), 3 * sizeof(int));
 }
 
+/* Writes s to tmp/<name>, reads it back: the same structure bit for bit. */
+static void assert_round_trip(const mlpot_structure *s, const char *name) {
+    char out[4096];
+    ts_tmp_path(name, out, sizeof out);
+    write_vasp(s, out);
+    mlpot_structure *back = read_single(out, NULL);
+    assert_bit_identical(s, back);
+    mlpot_structure_free(back);
+    unlink(out);
+}
+
 static void test_round_trip_shipped(void **state) {
     (void)state;
     for (int k = 0; k < N_SHIPPED; k++) {
-        char in[4096], out[4096], name[256];
+        char in[4096], name[256];
         mlpot_structure *s = read_single(ts_structure_path(shipped[k].file, in, sizeof in), NULL);
         snprintf(name, sizeof name, "test_poscar_roundtrip_%s", shipped[k].file);
-        ts_tmp_path(name, out, sizeof out);
-        write_vasp(s, out);
-        mlpot_structure *back = read_single(out, NULL);
-        assert_bit_identical(s, back);
-        mlpot_structure_free(back);
+        assert_round_trip(s, name);
         mlpot_structure_free(s);
-        unlink(out);
     }
     /* the scaled and selective variants too */
     const char *variants[] = {"three_scales.vasp", "negative_scale.vasp",
                               "selective_dynamics.vasp", "potcar_species.vasp"};
     for (int k = 0; k < 4; k++) {
-        char out[4096];
         mlpot_structure *s = read_vasp_data(variants[k]);
-        ts_tmp_path("test_poscar_roundtrip_variant.vasp", out, sizeof out);
-        write_vasp(s, out);
-        mlpot_structure *back = read_single(out, NULL);
-        assert_bit_identical(s, back);
-        mlpot_structure_free(back);
+        assert_round_trip(s, "test_poscar_roundtrip_variant.vasp");
         mlpot_structure_free(s);
-        unlink(out);
     }
 }
 
@@ -461,6 +461,60 @@ static void test_writer_keeps_atom_order(void **state) {
     assert_bit_identical(s, back);
     mlpot_structure_free(back);
     mlpot_structure_free(s);
+    unlink(out);
+}
+
+/* Species in many groups (as ASE writes unsorted atoms: "In P In P ...", counts of 1): more
+ * groups than there are elements, read in the order given and written back the same way. */
+static void test_repeated_species_groups(void **state) {
+    (void)state;
+    enum { N = 300 };
+    int numbers[N];
+    double pos[3 * N];
+    const double cell[9] = {30.0, 0.0, 0.0, 0.0, 31.0, 0.0, 0.0, 0.0, 32.0};
+    const int pbc[3] = {1, 1, 1};
+    for (int i = 0; i < N; i++) {
+        numbers[i] = (i % 3 == 2) ? 15 : (i % 2 ? 49 : 15); /* runs of 1 and 2 */
+        pos[3 * i] = 0.1 * i;
+        pos[3 * i + 1] = 0.05 * (i % 7);
+        pos[3 * i + 2] = 0.07 * (i % 11);
+    }
+    mlpot_structure *s = NULL;
+    TS_OK(mlpot_structure_create(&s, N, numbers, pos, cell, pbc));
+    assert_round_trip(s, "test_poscar_groups.vasp");
+    mlpot_structure_free(s);
+
+    /* as ASE writes it: one group per atom, Direct coordinates; then as VASP 4 (no species
+     * line) with the groups' species from --species, as many as there are */
+    char out[4096], species[1024] = "";
+    ts_tmp_path("test_poscar_groups.vasp", out, sizeof out);
+    for (int i = 0; i < 200; i++)
+        strcat(species, i % 2 ? ",P" : (i ? ",In" : "In"));
+    mlpot_read_options options = {.species = species};
+    for (int vasp4 = 0; vasp4 < 2; vasp4++) {
+        FILE *fp = fopen(out, "w");
+        assert_non_null(fp);
+        fprintf(fp, "InP\n1.0\n6 0 0\n0 6 0\n0 0 6\n");
+        for (int i = 0; i < 200 && !vasp4; i++)
+            fprintf(fp, " %s%s", i % 2 ? "P" : "In", i == 199 ? "\n" : "");
+        for (int i = 0; i < 200; i++)
+            fprintf(fp, " 1");
+        fprintf(fp, "\nDirect\n");
+        for (int i = 0; i < 200; i++)
+            fprintf(fp, "%d.0e-3 0.5 0.25\n", i);
+        fclose(fp);
+        s = read_single(out, vasp4 ? &options : NULL);
+        assert_int_equal(mlpot_structure_n_atoms(s), 200);
+        const int *z = mlpot_structure_numbers(s);
+        const double *r = mlpot_structure_positions(s);
+        for (int i = 0; i < 200; i++) {
+            assert_int_equal(z[i], i % 2 ? 15 : 49);
+            assert_close(r[3 * i], 6.0 * i * 1e-3, 1e-12);
+            assert_close(r[3 * i + 1], 3.0, 0.0);
+            assert_close(r[3 * i + 2], 1.5, 0.0);
+        }
+        mlpot_structure_free(s);
+    }
     unlink(out);
 }
 
@@ -527,6 +581,7 @@ int main(void) {
         cmocka_unit_test(test_format_from_path),
         cmocka_unit_test(test_round_trip_shipped),
         cmocka_unit_test(test_writer_keeps_atom_order),
+        cmocka_unit_test(test_repeated_species_groups),
         cmocka_unit_test(test_writer_failures_leave_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,8 +70,9 @@ mlpot_status mlpot_structure_stress(const mlpot_structure *s, double *stress); /
 mlpot_status mlpot_structure_set_energy(mlpot_structure *s, double energy);
 mlpot_status mlpot_structure_set_forces(mlpot_structure *s, const double *forces);
 mlpot_status mlpot_structure_set_stress(mlpot_structure *s, const double *stress);
-/* Free-form information (extxyz comment keys other than Lattice/Properties/pbc/energy/stress).
- * Returns NULL when the key is absent. */
+/* Free-form information (extxyz comment keys other than Lattice/Properties/pbc/energy/stress/
+ * virial). Returns NULL when the key is absent. set_info rejects those reserved keys (and an
+ * empty key) with MLPOT_ERR_INVALID_ARGUMENT: the writer emits them from the structure. */
 const char *mlpot_structure_info(const mlpot_structure *s, const char *key);
 mlpot_status mlpot_structure_set_info(mlpot_structure *s, const char *key, const char *value);
 

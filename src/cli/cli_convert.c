@@ -7,14 +7,14 @@
 #include "cli/cli_common.h"
 
 static const char *convert_help =
-    "usage: mlpot convert IN OUT [--from vasp|extxyz] [--to vasp|extxyz] [--species Si,O]\n"
-    "                    [--force]\n\n"
+    "usage: mlpot convert IN OUT [--from vasp|extxyz|cif] [--to vasp|extxyz]\n"
+    "                            [--species Si,O] [--force]\n\n"
     "Converts structures between formats; formats come from the file names (POSCAR*,\n"
-    "CONTCAR*, *.vasp, *.poscar; *.xyz, *.extxyz) unless given. Every frame of IN is written\n"
-    "to OUT (a VASP file holds one). Energies, forces, stress and extra per-atom columns are\n"
-    "kept in extended XYZ. OUT is written to a temporary file and renamed when complete;\n"
-    "'-' writes to standard output. OUT is never IN; an existing OUT that is a model or\n"
-    "dataset is replaced only with --force.\n";
+    "CONTCAR*, *.vasp, *.poscar; *.xyz, *.extxyz; *.cif, read only) unless given. Every\n"
+    "frame of IN is written to OUT (a VASP file holds one). Energies, forces, stress and\n"
+    "extra per-atom columns are kept in extended XYZ. OUT is written to a temporary file and\n"
+    "renamed when complete; '-' writes to standard output. OUT is never IN; an existing OUT\n"
+    "that is a model or dataset is replaced only with --force.\n";
 
 int cli_convert(int argc, char **argv) {
     static const struct option long_options[] = {{"from", required_argument, 0, 'f'},

@@ -15,7 +15,7 @@
 #define AMU_PER_A3_IN_G_PER_CM3 1.66053906660
 
 static const char *info_help =
-    "usage: mlpot info FILE... [--cutoff R] [--symprec X] [--format vasp|extxyz]\n"
+    "usage: mlpot info FILE... [--cutoff R] [--symprec X] [--format vasp|extxyz|cif]\n"
     "                          [--species Si,O] [--json] [--allow-large]\n\n"
     "Describes each structure: formula, number of atoms, cell lengths and angles, volume,\n"
     "density, space group (spglib), and the neighbour graph at the cutoff: edges (directed, as\n"
@@ -247,7 +247,7 @@ int cli_info(int argc, char **argv) {
         if (mlpot_reader_open(&r, argv[a], &read_opt))
             return cli_fail();
         const char *format = read_opt.format ? read_opt.format : mlpot_format_from_path(argv[a]);
-        int label_frames = format && !strcmp(format, "extxyz");
+        int label_frames = format && (!strcmp(format, "extxyz") || !strcmp(format, "cif"));
         for (int frame = 0;; frame++) {
             mlpot_structure *s = NULL;
             if (mlpot_reader_next(r, &s)) {

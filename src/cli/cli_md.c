@@ -47,7 +47,7 @@ static const char *md_help =
     "  --log FILE          thermo as CSV: step,time_fs,epot_eV,ekin_eV,etot_eV,conserved_eV,\n"
     "                      temperature_K,pressure_GPa (pressure empty unless 3D-periodic)\n"
     "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
-    "  --input-format F    vasp or extxyz (default: from the file name)\n"
+    "  --input-format F    vasp, extxyz or cif (default: from the file name)\n"
     "  --restart-every K   every K steps, write the run's whole state to --restart-file\n"
     "                      (default md.restart), atomically\n"
     "  --restart FILE      continue the run of a restart file where it was written (the\n"

@@ -32,7 +32,7 @@ static const char *predict_help =
     "  --symmetrize        average forces and stress over the space group (spglib) of the\n"
     "                      input, so that relaxations keep the symmetry\n"
     "  --symprec X         tolerance in Å for --symmetrize (default 1e-5)\n"
-    "  --input-format F    vasp or extxyz (default: from the file name)\n"
+    "  --input-format F    vasp, extxyz or cif (default: from the file name)\n"
     "  -o OUT              write to OUT (atomically) instead of standard output\n"
     "  --force             replace an existing OUT of another kind (a model, dataset or\n"
     "                      structure file); OUT is never one of the inputs\n";
@@ -274,7 +274,7 @@ int cli_predict(int argc, char **argv) {
             break;
         }
         const char *fmt = read_opt.format ? read_opt.format : mlpot_format_from_path(argv[a]);
-        int label_frames = fmt && !strcmp(fmt, "extxyz");
+        int label_frames = fmt && (!strcmp(fmt, "extxyz") || !strcmp(fmt, "cif"));
         for (int frame = 0; !status; frame++) {
             mlpot_structure *s = NULL;
             if (mlpot_reader_next(r, &s)) {

@@ -33,7 +33,7 @@ static const char *relax_help =
     "  --max-steps N       FIRE steps at most (default 1000)\n"
     "  --traj FILE         every step as an extended XYZ frame (energy, forces, stress)\n"
     "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
-    "  --input-format F    vasp or extxyz (default: from the file name)\n"
+    "  --input-format F    vasp, extxyz or cif (default: from the file name)\n"
     "  --format F          vasp or extxyz for OUT (default: from its name)\n"
     "  --force             replace an existing output of another kind (a model or dataset);\n"
     "                      an output is never the input\n";

@@ -1,6 +1,7 @@
 /* extxyz.c — extended XYZ (ASE flavour) reading and writing: multi-frame files, key=value
  * comment lines with quoted values, Lattice, pbc, energy, stress (9 or 6 numbers, ASE sign) or
  * virial, and Properties with any columns; columns other than species/pos/forces are kept. */
+#define _POSIX_C_SOURCE 200809L
 #include "io/structure_formats.h"
 
 #include <ctype.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "core/elements.h"
+#include "core/c_locale.h"
 #include "core/error.h"
 #include "core/mat3.h"
 #include "core/memory.h"
@@ -620,11 +622,13 @@ void format_double(char out[32], double x) {
         snprintf(out, 32, "nan");
         return;
     }
+    locale_t saved = c_locale_begin(); /* a decimal point whatever the program's locale */
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(out, 32, "%.*g", prec, x);
         if (strtod(out, NULL) == x)
-            return;
+            break;
     }
+    c_locale_end(saved);
 }
 
 /* 1 if a key or value would not read back as the same bare word: empty, with white space, a

@@ -1,4 +1,5 @@
 /* line_reader.c — line-oriented text input with positions for error messages. */
+#define _POSIX_C_SOURCE 200809L
 #include "io/line_reader.h"
 
 #include <ctype.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/c_locale.h"
 #include "core/error.h"
 #include "core/memory.h"
 
@@ -157,7 +159,9 @@ int parse_double(const char *token, double *value) {
             return 0;
     char *end = NULL;
     errno = 0;
+    locale_t saved = c_locale_begin(); /* a decimal point whatever the program's locale */
     double v = strtod(buf, &end);
+    c_locale_end(saved);
     if (end == buf || *end != '\0' || !isfinite(v))
         return 0;
     *value = v;

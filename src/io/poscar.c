@@ -13,8 +13,22 @@
 #include "core/mat3.h"
 #include "core/memory.h"
 
-#define POSCAR_MAX_SPECIES 128
 #define POSCAR_MAX_ATOMS 100000000L
+
+/* The number of white-space separated words of `line`. */
+static int count_tokens(const char *line) {
+    int n = 0;
+    for (const char *p = line; *p;) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        n++;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+    }
+    return n;
+}
 
 /* Next line, or a parse error naming what was expected at the end of the file. */
 static mlpot_status next_line(line_reader *lr, char **line, const char *expected) {
@@ -57,32 +71,37 @@ static int cell_is_regular(const double cell[9]) {
     return structure_validate(&probe, "") == MLPOT_OK;
 }
 
-/* Species of a VASP 4 file: the --species option, else the first words of the comment. */
+/* Species of a VASP 4 file: the --species option, else the first words of the comment (as
+ * many as there are counts: a species may come back in several groups). */
 static mlpot_status vasp4_species(line_reader *lr, const mlpot_read_options *opt, char *comment,
                                   int n_species, int *species) {
-    char buf[1024];
     const char *src = opt && opt->species ? opt->species : comment;
-    snprintf(buf, sizeof buf, "%s", src);
+    char *buf = NULL, **tok = NULL;
+    mlpot_status st;
+    if ((st = mem_strdup(&buf, src)) || (st = mem_calloc(&tok, (size_t)n_species, sizeof *tok))) {
+        free(buf);
+        return st;
+    }
     for (char *p = buf; *p; p++)
         if (*p == ',')
             *p = ' ';
-    char *tok[POSCAR_MAX_SPECIES];
-    int n = split_tokens(buf, tok, POSCAR_MAX_SPECIES);
-    for (int k = 0; k < n_species; k++) {
-        int z = k < n ? species_from_token(tok[k]) : 0;
-        if (!z)
-            return line_reader_error(
+    int n = split_tokens(buf, tok, n_species);
+    for (int k = 0; k < n_species && !st; k++) {
+        species[k] = k < n ? species_from_token(tok[k]) : 0;
+        if (!species[k])
+            st = line_reader_error(
                 lr,
                 "expected a VASP 5 species line or %d element symbols in the comment line (or "
                 "--species), found counts only",
                 n_species);
-        species[k] = z;
     }
-    return MLPOT_OK;
+    free(buf);
+    free(tok);
+    return st;
 }
 
 mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_structure **out) {
-    char *line, *tok[POSCAR_MAX_SPECIES + 1];
+    char *line, *tok[7];
     char q[64];
     char comment[1024];
     mlpot_status st;
@@ -125,62 +144,80 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
         return line_reader_error(lr, "expected three linearly independent lattice vectors");
     double det = mat3_det(cell);
 
-    /* VASP 5 species line, or directly the counts (VASP 4) */
-    int species[POSCAR_MAX_SPECIES];
-    long counts[POSCAR_MAX_SPECIES];
+    /* VASP 5 species line, or directly the counts (VASP 4). A species may come back in several
+     * groups ("In P In P", as ASE writes unsorted atoms), so there is no bound on the groups
+     * but the line's length. */
     if ((st = next_line(lr, &line, "the species or counts line")))
         return st;
-    n = split_tokens(line, tok, POSCAR_MAX_SPECIES + 1);
+    n = count_tokens(line);
     if (n == 0)
         return line_reader_error(lr, "expected element symbols or atom counts, found a blank line");
-    if (n > POSCAR_MAX_SPECIES)
-        return line_reader_error(lr, "expected at most %d species", POSCAR_MAX_SPECIES);
+    int *species = NULL;
+    long *counts = NULL;
+    char **words = NULL;
+    int *numbers = NULL;
+    double *pos = NULL;
+    if ((st = mem_calloc(&species, (size_t)n, sizeof *species)) ||
+        (st = mem_calloc(&counts, (size_t)n, sizeof *counts)) ||
+        (st = mem_calloc(&words, (size_t)n + 1, sizeof *words)))
+        goto fail;
+    split_tokens(line, words, n);
     long dummy;
-    int vasp5 = !parse_long(tok[0], &dummy);
+    int vasp5 = !parse_long(words[0], &dummy);
     int n_species = n;
     if (vasp5) {
         for (int k = 0; k < n; k++)
-            if (!(species[k] = species_from_token(tok[k])))
-                return line_reader_error(lr, "expected an element symbol, found %s",
-                                         quote_token(tok[k], q));
+            if (!(species[k] = species_from_token(words[k]))) {
+                st = line_reader_error(lr, "expected an element symbol, found %s",
+                                       quote_token(words[k], q));
+                goto fail;
+            }
         if ((st = next_line(lr, &line, "the atom counts line")))
-            return st;
-        int nc = split_tokens(line, tok, POSCAR_MAX_SPECIES + 1);
-        if (nc < n_species)
-            return line_reader_error(lr, "expected %d atom counts (one per species), found %d",
-                                     n_species, nc);
-        n = nc;
+            goto fail;
+        int nc = split_tokens(line, words, n_species + 1);
+        if (nc < n_species) {
+            st = line_reader_error(lr, "expected %d atom counts (one per species), found %d",
+                                   n_species, nc);
+            goto fail;
+        }
+        n = nc < n_species + 1 ? nc : n_species + 1;
     }
     /* Counts run up to the first word that is not an integer (a comment may follow them): in
      * VASP 4 they give the number of species; in VASP 5 they must match the species line. */
     int n_counts = 0;
-    while (n_counts < n && n_counts <= POSCAR_MAX_SPECIES && parse_long(tok[n_counts], &dummy))
+    while (n_counts < n && parse_long(words[n_counts], &dummy))
         n_counts++;
     if (!vasp5)
         n_species = n_counts;
-    else if (n_counts > n_species)
-        return line_reader_error(lr, "expected %d atom counts (one per species), found %d",
-                                 n_species, n_counts);
+    else if (n_counts > n_species) {
+        st = line_reader_error(lr, "expected %d atom counts (one per species), found %d",
+                               n_species, n_counts);
+        goto fail;
+    }
     long total = 0;
     for (int k = 0; k < n_species; k++) {
-        if (!parse_long(tok[k], &counts[k]) || counts[k] < 1)
-            return line_reader_error(lr, "expected a positive atom count, found %s",
-                                     quote_token(tok[k], q));
-        if (counts[k] > POSCAR_MAX_ATOMS - total) /* not total + count: that may overflow */
-            return line_reader_error(lr, "expected at most 10^8 atoms in all, found more");
+        if (!parse_long(words[k], &counts[k]) || counts[k] < 1) {
+            st = line_reader_error(lr, "expected a positive atom count, found %s",
+                                   quote_token(words[k], q));
+            goto fail;
+        }
+        if (counts[k] > POSCAR_MAX_ATOMS - total) { /* not total + count: that may overflow */
+            st = line_reader_error(lr, "expected at most 10^8 atoms in all, found more");
+            goto fail;
+        }
         total += counts[k];
     }
     if (!vasp5 && (st = vasp4_species(lr, opt, comment, n_species, species)))
-        return st;
+        goto fail;
 
     if ((st = next_line(lr, &line, "'Direct' or 'Cartesian'")))
-        return st;
+        goto fail;
     while (isspace((unsigned char)*line))
         line++;
     int selective = (*line == 's' || *line == 'S');
     if (selective) {
         if ((st = next_line(lr, &line, "'Direct' or 'Cartesian'")))
-            return st;
+            goto fail;
         while (isspace((unsigned char)*line))
             line++;
     }
@@ -189,9 +226,11 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
         cartesian = 1;
     else if (*line == 'd' || *line == 'D')
         cartesian = 0;
-    else
-        return line_reader_error(lr, "expected 'Direct' or 'Cartesian', found %s",
-                                 quote_token(line, q));
+    else {
+        st = line_reader_error(lr, "expected 'Direct' or 'Cartesian', found %s",
+                               quote_token(line, q));
+        goto fail;
+    }
 
     /* Apply the scale factor to the cell (formats.md: VASP's definition). */
     double factor[3] = {scale[0], scale[0], scale[0]};
@@ -206,20 +245,22 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
         for (int c = 0; c < 3; c++)
             cell[3 * k + c] *= factor[c];
     if (!cell_is_regular(cell)) {
-        char text[96];
+        char text[100], a[32], b[32], c[32];
+        format_double(a, scale[0]);
+        format_double(b, scale[1]);
+        format_double(c, scale[2]);
         if (n_scale == 3)
-            snprintf(text, sizeof text, "%g %g %g", scale[0], scale[1], scale[2]);
+            snprintf(text, sizeof text, "%s %s %s", a, b, c);
         else
-            snprintf(text, sizeof text, "%g", scale[0]);
-        return error_set(MLPOT_ERR_PARSE,
-                         "%s:%ld: expected a scale factor that leaves the cell finite and "
-                         "non-singular, found %s",
-                         lr->name, scale_line, text);
+            snprintf(text, sizeof text, "%s", a);
+        st = error_set(MLPOT_ERR_PARSE,
+                       "%s:%ld: expected a scale factor that leaves the cell finite and "
+                       "non-singular, found %s",
+                       lr->name, scale_line, text);
+        goto fail;
     }
 
     /* Positions: the arrays grow as lines arrive, so a wrong count cannot make us allocate it. */
-    int *numbers = NULL;
-    double *pos = NULL;
     size_t cap_n = 0, cap_p = 0;
     int n_atoms = 0;
     for (int sp = 0; sp < n_species; sp++) {
@@ -268,34 +309,28 @@ mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_s
     mlpot_structure *s = NULL;
     if ((st = structure_adopt(&s, n_atoms, numbers, pos)))
         goto fail;
+    numbers = NULL;
+    pos = NULL;
     memcpy(s->cell, cell, sizeof cell);
     s->pbc[0] = s->pbc[1] = s->pbc[2] = 1;
-    if ((st = structure_validate(s, lr->name))) {
+    if ((st = structure_validate(s, lr->name)))
         mlpot_structure_free(s);
-        return st;
-    }
-    *out = s;
-    return MLPOT_OK;
+    else
+        *out = s;
 fail:
+    free(species);
+    free(counts);
+    free(words);
     free(numbers);
     free(pos);
     return st;
 }
-
 mlpot_status poscar_write(FILE *fp, const mlpot_structure *s) {
     if (!structure_is_periodic3(s) || !(fabs(mat3_det(s->cell)) > 0))
         return error_set(MLPOT_ERR_UNSUPPORTED,
                          "the vasp format needs a cell periodic in three directions");
-    /* The reader takes at most POSCAR_MAX_SPECIES species entries: refuse, rather than write a
-     * file that cannot be read back. */
-    int runs = 0;
-    for (int i = 0; i < s->n_atoms; i++)
-        runs += i == 0 || s->numbers[i] != s->numbers[i - 1];
-    if (runs < 1 || runs > POSCAR_MAX_SPECIES)
-        return error_set(MLPOT_ERR_UNSUPPORTED,
-                         "the vasp format needs 1 to %d runs of atoms of one species (sort the "
-                         "atoms by species), found %d",
-                         POSCAR_MAX_SPECIES, runs);
+    if (s->n_atoms < 1)
+        return error_set(MLPOT_ERR_UNSUPPORTED, "the vasp format needs at least one atom");
     char formula[512];
     structure_formula(s, formula, sizeof formula);
     fprintf(fp, "%s\n1.0\n", formula[0] ? formula : "empty");

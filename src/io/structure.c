@@ -261,6 +261,20 @@ const char *mlpot_structure_info(const mlpot_structure *s, const char *key) {
 }
 
 mlpot_status mlpot_structure_set_info(mlpot_structure *s, const char *key, const char *value) {
+    /* The extended XYZ writer emits these keys from the structure itself (and the reader turns
+     * a virial into the stress): as info items they would be written twice or read back as
+     * something else. */
+    static const char *const reserved[] = {"Lattice", "Properties", "pbc",
+                                           "energy",  "stress",     "virial"};
+    if (!s || !key || !*key)
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "mlpot_structure_set_info: expected a structure and a non-empty key");
+    for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
+        if (!strcmp(key, reserved[k]))
+            return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                             "info key '%s' is reserved (the structure's own %s); set it with "
+                             "the structure's functions instead",
+                             key, !strcmp(key, "virial") ? "stress" : key);
     char *v = NULL;
     mlpot_status st = mem_strdup(&v, value ? value : "");
     if (st)

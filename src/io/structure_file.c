@@ -24,6 +24,7 @@ typedef struct {
 static const format_entry formats[] = {
     {"vasp", poscar_read, poscar_write, 0},
     {"extxyz", extxyz_read, extxyz_write, 1},
+    {"cif", cif_read, NULL, 1},
 };
 
 struct mlpot_reader {
@@ -57,6 +58,8 @@ const char *mlpot_format_from_path(const char *path) {
         return "vasp";
     if (ends_with(base, ".xyz") || ends_with(base, ".extxyz"))
         return "extxyz";
+    if (ends_with(base, ".cif") || ends_with(base, ".CIF"))
+        return "cif";
     return NULL;
 }
 
@@ -66,16 +69,16 @@ static mlpot_status find_format(const char *path, const char *name, const format
     if (!name)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT,
                          "%s: cannot tell the format from the file name; expected POSCAR*, "
-                         "CONTCAR*, *.vasp, *.poscar, *.xyz or *.extxyz, or give --format "
-                         "vasp|extxyz",
+                         "CONTCAR*, *.vasp, *.poscar, *.xyz, *.extxyz or *.cif, or give --format "
+                         "vasp|extxyz|cif",
                          path);
     for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++)
         if (!strcmp(formats[k].name, name)) {
             *out = &formats[k];
             return MLPOT_OK;
         }
-    return error_set(MLPOT_ERR_INVALID_ARGUMENT, "unknown format '%s'; expected vasp or extxyz",
-                     name);
+    return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                     "unknown format '%s'; expected vasp, extxyz or cif", name);
 }
 
 mlpot_status mlpot_reader_open(mlpot_reader **out, const char *path,
@@ -177,6 +180,10 @@ static mlpot_status writer_open(mlpot_writer **out, const char *path, const char
     mlpot_status st = find_format(path, format_name, &format);
     if (st)
         return st;
+    if (!format->write)
+        return error_set(MLPOT_ERR_UNSUPPORTED,
+                         "%s: the %s format is read only; write vasp or extxyz", path,
+                         format->name);
     mlpot_writer *w = NULL;
     if ((st = mem_calloc(&w, 1, sizeof *w)))
         return st;

@@ -10,6 +10,8 @@
 /* Each reader returns the next frame in *out, or *out = NULL at the end of the input. */
 mlpot_status poscar_read(line_reader *lr, const mlpot_read_options *opt, mlpot_structure **out);
 mlpot_status extxyz_read(line_reader *lr, const mlpot_read_options *opt, mlpot_structure **out);
+/* One frame per data block that holds a structure (cif.c); there is no CIF writer. */
+mlpot_status cif_read(line_reader *lr, const mlpot_read_options *opt, mlpot_structure **out);
 
 mlpot_status poscar_write(FILE *fp, const mlpot_structure *s);
 mlpot_status extxyz_write(FILE *fp, const mlpot_structure *s);

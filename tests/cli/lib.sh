@@ -58,3 +58,10 @@ finish() {
     echo "$1: $passed passed, $failed failed"
     [[ $failed -eq 0 ]]
 }
+# skip_without_python_module MODULE: exit 0 (skipped) when $PYTHON cannot import MODULE
+skip_without_python_module() {
+    if ! "$PYTHON" -c "import $1" >/dev/null 2>&1; then
+        echo "skipped: $PYTHON cannot import $1 (Debian: python3-$1)"
+        exit 0
+    fi
+}

@@ -9,10 +9,9 @@ SRC=$2
 TMP=$3/cli_ase_compat
 PYTHON=/usr/bin/python3
 
-if ! "$PYTHON" -c 'import ase' >/dev/null 2>&1; then
-    echo "skipped: python3-ase not installed"
-    exit 0
-fi
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+skip_without_python_module ase
 rm -rf "$TMP"
 mkdir -p "$TMP"
 
@@ -90,8 +89,6 @@ print(f"{len(args) // 2} file pairs compared, {len(failures)} differences")
 sys.exit(1 if failures else 0)
 EOF
 
-# shellcheck source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 convert() { # in out
     if "$MLPOT" convert "$1" "$2" 2>"$TMP/err"; then ok; else
         bad "mlpot convert $1 $2: $(cat "$TMP/err")"
@@ -175,6 +172,31 @@ if [[ $RC -eq 0 ]]; then ok; else bad "ASE could not write its test file"; fi
 convert "$TMP/ase_written.xyz" "$TMP/ase_through_mlpot.xyz"
 if "$PYTHON" "$TMP/compare.py" "$TMP/ase_written.xyz" "$TMP/ase_through_mlpot.xyz"; then ok; else
     bad "ASE's file changed on its way through mlpot"
+fi
+
+# --- POSCAR as ASE writes unsorted atoms: a species group per atom ("In P In P ...", counts 1) ---
+RC=0
+"$PYTHON" - "$TMP/inp_unsorted.vasp" <<'EOF' || RC=$?
+import sys
+import ase.io
+from ase import Atoms
+
+a0 = 5.87
+cell = [[0, a0 / 2, a0 / 2], [a0 / 2, 0, a0 / 2], [a0 / 2, a0 / 2, 0]]
+atoms = Atoms("InP", scaled_positions=[[0, 0, 0], [0.25, 0.25, 0.25]], cell=cell, pbc=True)
+atoms = atoms.repeat((6, 6, 3))  # 216 atoms, In and P alternating
+atoms.rattle(0.05, seed=3)
+ase.io.write(sys.argv[1], atoms, format="vasp", direct=True, sort=False)
+with open(sys.argv[1]) as f:
+    species_line = f.readlines()[5].split()
+assert len(species_line) == 216 and species_line[:3] == ["In", "P", "In"], species_line[:3]
+EOF
+if [[ $RC -eq 0 ]]; then ok; else bad "ASE could not write the unsorted InP POSCAR"; fi
+convert "$TMP/inp_unsorted.vasp" "$TMP/inp_unsorted.xyz"
+convert "$TMP/inp_unsorted.xyz" "$TMP/inp_back.vasp"
+if "$PYTHON" "$TMP/compare.py" "$TMP/inp_unsorted.vasp" "$TMP/inp_unsorted.xyz" \
+    "$TMP/inp_unsorted.vasp" "$TMP/inp_back.vasp"; then ok; else
+    bad "ASE's unsorted POSCAR changed on its way through mlpot"
 fi
 
 echo "cli ase compat: $passed passed, $failed failed"
