@@ -120,12 +120,21 @@ static void edge_preactivations(const eval_context *ctx, const cgcnn_layer *p, i
     }
 }
 
-/* P_self = h W_self and P_nbr = h W_nbr for all atoms (node terms, once per atom). */
-static void node_terms(const eval_context *ctx, const cgcnn_layer *p, const double *h) {
-    int N = ctx->n_atoms, F = ctx->hp->n_features, W = 2 * F;
+/* P_self = h W_self and P_nbr = h W_nbr (node terms, once per atom) for the atoms within
+ * `hops` hops of the contributing ones (eval.h; every atom when not trimmed), and zeros for
+ * those at hop `zero_to` and below that the reverse sweep reads next to adjoints that are 0. */
+static void node_terms(const eval_context *ctx, const cgcnn_layer *p, const double *h, int hops,
+                       int zero_to) {
+    int F = ctx->hp->n_features, W = 2 * F;
+    int n_rows = eval_n_within(ctx, hops), n_zero = eval_n_within(ctx, zero_to);
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++) {
+    for (int n = 0; n < n_zero; n++) {
+        int i = eval_atom(ctx, n);
         double *P = ctx->buffer[BUF_NODE] + (size_t)i * 2 * W;
+        if (n >= n_rows) {
+            memset(P, 0, (size_t)2 * W * sizeof *P);
+            continue;
+        }
         dense_forward(P, W, h + (size_t)i * F, F, p->W_self, NULL, 1, F, W);
         dense_forward(P + W, W, h + (size_t)i * F, F, p->W_nbr, NULL, 1, F, W);
     }
@@ -142,9 +151,12 @@ static mlpot_status cgcnn_forward(eval_context *ctx) {
         const double *h_in = ctx->h + (size_t)l * N * F;
         double *h_out = ctx->h + (size_t)(l + 1) * N * F;
         double *pre = ctx->buffer[BUF_PRE] + (size_t)l * N * F;
-        node_terms(ctx, p, h_in);
+        /* trimmed: outputs within L-1-l hops, from inputs within L-l (eval.h) */
+        int hops = hp->n_layers - 1 - l, n_rows = eval_n_within(ctx, hops);
+        node_terms(ctx, p, h_in, hops + 1, hops + 1);
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-        for (int i = 0; i < N; i++) {
+        for (int n = 0; n < n_rows; n++) {
+            int i = eval_atom(ctx, n);
             row_scratch s = scratch_layout(ctx);
             int64_t e0 = g->row_start[i];
             int deg = (int)(g->row_start[i + 1] - e0);
@@ -176,16 +188,24 @@ static mlpot_status cgcnn_backward(eval_context *ctx) {
         const double *h_in = ctx->h + (size_t)l * N * F;
         const double *pre = ctx->buffer[BUF_PRE] + (size_t)l * N * F;
         double *dpre = ctx->buffer[BUF_DPRE];
-        node_terms(ctx, p, h_in);
+        /* trimmed (eval.h): dh_out is not 0 within L-1-l hops, so rows within L-l get adjoints;
+         * their neighbours one hop farther are read with node terms and dpre of 0 */
+        int hops = hp->n_layers - 1 - l, n_rows = eval_n_within(ctx, hops + 1);
+        int n_zero = eval_n_within(ctx, hops + 2);
+        node_terms(ctx, p, h_in, hops + 1, hops + 2);
         /* h_out = sp(pre): dpre = dh_out * sigmoid(pre); the sum of messages gets dpre/n_avg */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-        for (int i = 0; i < N; i++) {
+        for (int n = 0; n < n_zero; n++) {
+            int i = eval_atom(ctx, n);
             memset(dpre + (size_t)i * F, 0, (size_t)F * sizeof *dpre);
-            softplus_backward(dpre + (size_t)i * F, ctx->dh + (size_t)i * F, pre + (size_t)i * F, F);
+            if (eval_within(ctx, i, hops))
+                softplus_backward(dpre + (size_t)i * F, ctx->dh + (size_t)i * F,
+                                  pre + (size_t)i * F, F);
         }
         /* the edges i <- j of row i, in both directions */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-        for (int i = 0; i < N; i++) {
+        for (int n = 0; n < n_rows; n++) {
+            int i = eval_atom(ctx, n);
             row_scratch s = scratch_layout(ctx);
             double *dP_self = d_node + (size_t)i * 2 * W, *dP_nbr = dP_self + W;
             memset(dP_self, 0, (size_t)2 * W * sizeof *dP_self);
@@ -226,7 +246,8 @@ static mlpot_status cgcnn_backward(eval_context *ctx) {
         }
         /* dh_in = dpre (the residual) + dP_self W_self^T + dP_nbr W_nbr^T */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-        for (int i = 0; i < N; i++) {
+        for (int n = 0; n < n_rows; n++) {
+            int i = eval_atom(ctx, n);
             double *dh = ctx->dh + (size_t)i * F;
             memcpy(dh, dpre + (size_t)i * F, (size_t)F * sizeof *dh);
             const double *dP = d_node + (size_t)i * 2 * W;
@@ -237,11 +258,14 @@ static mlpot_status cgcnn_backward(eval_context *ctx) {
                            p->W_nbr, 1, F, W);
         }
     }
-    /* g_e = (dE/dr_e) d_e / r_e (model.md §6) */
+    /* g_e = (dE/dr_e) d_e / r_e (model.md §6); trimmed, dE/dr is 0 beyond L-1 hops */
+    int n_rows = eval_n_within(ctx, hp->n_layers - 1);
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++)
+    for (int n = 0; n < n_rows; n++) {
+        int i = eval_atom(ctx, n);
         for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++)
             eval_add_radial_adjoint(ctx, e, dEdr[e]);
+    }
     return MLPOT_OK;
 }
 
