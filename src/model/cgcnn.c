@@ -55,7 +55,7 @@ static mlpot_status cgcnn_layout(const model_hparams *hp, tensor_table *t) {
 static size_t cgcnn_scratch_size(const model_hparams *hp, int max_degree) {
     size_t deg = (size_t)(max_degree > 0 ? max_degree : 1);
     size_t F = (size_t)hp->n_features, K = (size_t)hp->n_basis;
-    return deg * (3 * K + 3 + 6 * F) + F;
+    return deg * (3 * K + 5 + 6 * F) + F; /* + dist and nbr of a trimmed row */
 }
 
 static void cgcnn_workspace(const model_hparams *hp, const arch_sizes *sz,
@@ -72,7 +72,8 @@ static void cgcnn_workspace(const model_hparams *hp, const arch_sizes *sz,
 
 /* scratch layout of a row of `deg` edges */
 typedef struct {
-    double *g, *dg, *u, *du, *z, *dz, *acc, *dm_du, *dgv, *zr;
+    double *g, *dg, *u, *du, *z, *dz, *acc, *dm_du, *dgv, *zr, *dist;
+    int *nbr;
 } row_scratch;
 
 static row_scratch scratch_layout(const eval_context *ctx) {
@@ -91,6 +92,8 @@ static row_scratch scratch_layout(const eval_context *ctx) {
     s.dm_du = s.acc + F;
     s.dgv = s.dm_du + deg;
     s.zr = s.dgv + deg * K;
+    s.dist = s.zr + deg * 2 * F;
+    s.nbr = (int *)(s.dist + deg); /* deg ints in deg doubles */
     return s;
 }
 
@@ -172,6 +175,34 @@ static mlpot_status cgcnn_forward(eval_context *ctx) {
     return MLPOT_OK;
 }
 
+/* The reverse sweep of a row i at `hops` + 1 hops in a trimmed evaluation (eval.h): its own
+ * adjoint dpre_i is 0, so only the edges j <- i from its neighbours j within `hops` carry
+ * adjoints, into dP_nbr[i]; the other edges would add zeros, and are skipped. */
+static void shell_row_backward(const eval_context *ctx, const cgcnn_layer *p, int i, int hops,
+                               row_scratch *s, const double *dpre, double *dP_nbr) {
+    const model_hparams *hp = ctx->hp;
+    const mlpot_graph *g = ctx->graph;
+    int F = hp->n_features, W = 2 * F, K = hp->n_basis, m = 0;
+    for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++)
+        if (eval_within(ctx, g->neighbor[e], hops)) {
+            s->dist[m] = g->distance[e];
+            s->nbr[m++] = g->neighbor[e];
+        }
+    if (m == 0)
+        return;
+    radial_row(hp, s->dist, 0, m, s, 1);
+    dense_forward(s->zr, W, s->g, K, p->W_edge, p->b, m, K, W); /* g W_edge + b */
+    const double *node = ctx->buffer[BUF_NODE], *Pn_i = node + (size_t)i * 2 * W + W;
+    for (int k = 0; k < m; k++) { /* z_ji, receiver j, neighbour i */
+        const double *Ps_j = node + (size_t)s->nbr[k] * 2 * W;
+        double *zr = s->zr + (size_t)k * W;
+        for (int f = 0; f < W; f++)
+            zr[f] = zr[f] + Ps_j[f] + Pn_i[f];
+    }
+    gate_row_backward(s->dz, W, dP_nbr, NULL, s->zr, W, s->u, 1.0 / hp->avg_neighbors, dpre,
+                      s->nbr, F, m, F);
+}
+
 static mlpot_status cgcnn_backward(eval_context *ctx) {
     const model_hparams *hp = ctx->hp;
     const cgcnn_params *params = ctx->params;
@@ -213,6 +244,10 @@ static mlpot_status cgcnn_backward(eval_context *ctx) {
             int deg = (int)(g->row_start[i + 1] - e0);
             if (deg == 0)
                 continue;
+            if (!eval_within(ctx, i, hops)) {
+                shell_row_backward(ctx, p, i, hops, &s, dpre, dP_nbr);
+                continue;
+            }
             radial_row(hp, g->distance, e0, deg, &s, 1);
             dense_forward(s.z, W, s.g, K, p->W_edge, p->b, deg, K, W); /* g W_edge + b */
             const double *Ps_i = node + (size_t)i * 2 * W, *Pn_i = Ps_i + W;
