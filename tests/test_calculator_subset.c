@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "model/arch.h"
 #include "model/calculator.h"
 #include "test_support.h"
@@ -326,7 +330,8 @@ static void poison_workspace(mlpot_calculator *c, int L, int F) {
  * with every workspace array poisoned with NaN in between (nothing stale is read); and layer l
  * computes h_{l+1} for exactly the atoms within L-1-l hops of the contributing ones (hop
  * distances by brute force): rows of h_{l+1} farther out keep their NaN. It fails if trimming
- * is switched off (rows are filled) or trims too much (results differ or are NaN). */
+ * is switched off (rows are filled) or trims too much (results differ or are NaN). The same
+ * on 1 and 2 OpenMP threads. */
 static void test_trimmed_equals_untrimmed(void **state) {
     (void)state;
     for (int a = 0; a < arch_count(); a++) {
@@ -342,7 +347,7 @@ static void test_trimmed_equals_untrimmed(void **state) {
             open_cluster o;
             open_cluster_build(s, L * cutoff + 0.5, &o); /* a skin: some atoms beyond L hops */
             size_t n = (size_t)o.n;
-            double *buf = calloc(n * 26, sizeof *buf);
+            double *buf = calloc(n * 39, sizeof *buf);
             double *e0 = buf, *f0 = e0 + n, *w0 = f0 + 3 * n;
             double *e1 = w0 + 9 * n, *f1 = e1 + n, *w1 = f1 + 3 * n;
             mlpot_results r0 = {.energies = e0, .forces = f0};
@@ -358,6 +363,22 @@ static void test_trimmed_equals_untrimmed(void **state) {
                 assert_true(f1[k] == f0[k]);
             for (size_t k = 0; k < 9 * n; k++)
                 assert_true(w1[k] == w0[k]);
+#ifdef _OPENMP
+            double *e2 = w1 + 9 * n, *f2 = e2 + n, *w2 = f2 + 3 * n;
+            mlpot_results r2 = {.energies = e2, .forces = f2};
+            int saved = omp_get_max_threads();
+            for (int threads = 1; threads <= 2; threads++) {
+                omp_set_num_threads(threads);
+                TS_OK(mlpot_calculator_compute_subset(c, o.structure, o.contributing, &r2, w2));
+                assert_memory_equal(&r2.energy, &r1.energy, sizeof r1.energy);
+                assert_memory_equal(e2, e1, n * sizeof *e1);
+                assert_memory_equal(f2, f1, 3 * n * sizeof *f1);
+                assert_memory_equal(w2, w1, 9 * n * sizeof *w1);
+            }
+            omp_set_num_threads(saved);
+#endif
+            poison_workspace(c, L, F); /* for the count below: rows of this call only */
+            TS_OK(mlpot_calculator_compute_subset(c, o.structure, o.contributing, &r1, w1));
             /* the atoms each layer evaluated, against brute-force hop distances */
             int *hop = brute_force_hops(&o, cutoff);
             char counts[256];

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from test_lammps_kim import (NKTV2P_METAL, STATIC_INPUT, check, failures, install_kim_items,
-                             lammps, lammps_frame, thermo_rows, write_lammps_data)
+                             lammps_frame, static_results)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from mlpot_test_support import (SI_MODEL, predict_json, relative_deviation,  # noqa: E402
@@ -27,25 +27,6 @@ from mlpot_test_support import (SI_MODEL, predict_json, relative_deviation,  # n
 LAYOUT_INPUT = STATIC_INPUT.replace("boundary p p p\n", "boundary p p p\nprocessors {layout}\n")
 
 
-def layout_results(env, work, tag, atoms, layout, ranks):
-    data, dump = os.path.join(work, f"{tag}.data"), os.path.join(work, f"{tag}.r{ranks}.dump")
-    write_lammps_data(data, atoms)
-    log = lammps(env, work, f"{tag}.r{ranks}",
-                 LAYOUT_INPUT.format(data=data, dump=dump, layout=layout), ranks)
-    grid = [line for line in log.splitlines() if "by" in line and "MPI processor grid" in line]
-    thermo = {k: v[0] for k, v in thermo_rows(log).items()}
-    with open(dump) as f:
-        lines = f.read().splitlines()
-    start = next(k for k, line in enumerate(lines) if line.startswith("ITEM: ATOMS")) + 1
-    table = np.array([[float(x) for x in line.split()] for line in lines[start:]])
-    assert np.array_equal(table[:, 0], np.arange(1, len(atoms) + 1)), "atom ids"
-    pressure = np.array([thermo[k] for k in ("Pxx", "Pyy", "Pzz", "Pxy", "Pxz", "Pyz")])
-    stress_sum = np.array([thermo[f"c_stress_sum[{k}]"] for k in range(1, 7)])
-    return {"energy": thermo["PotEng"], "forces": table[:, 1:4], "energies": table[:, 4],
-            "pressure": pressure, "stress_sum": stress_sum, "volume": thermo["Volume"],
-            "grid": grid[0].strip() if grid else "?"}
-
-
 def compare_layout(env, work, tag, atoms, layout, ranks, slab):
     path = os.path.join(work, f"{tag}.xyz")
     write_extxyz(path, atoms)
@@ -53,9 +34,9 @@ def compare_layout(env, work, tag, atoms, layout, ranks, slab):
     sigma = np.array(ref["stress"])
     ref_pressure = -NKTV2P_METAL * sigma[[0, 1, 2, 0, 0, 1], [0, 1, 2, 1, 2, 2]]
     t0 = time.perf_counter()
-    got = layout_results(env, work, tag, atoms, layout, ranks)
+    got = static_results(env, work, tag, atoms, ranks, script=LAYOUT_INPUT, layout=layout)
     where = f"{tag}, processors {layout} ({slab:.2f} Å slabs)"
-    print(f"     {where}: {got['grid']}; LAMMPS run 0 in {time.perf_counter() - t0:.1f} s")
+    print(f"     {where}: LAMMPS run 0 on {ranks} ranks in {time.perf_counter() - t0:.1f} s")
     check(f"{where}: energy vs mlpot predict",
           abs(got["energy"] - ref["energy"]) / abs(ref["energy"]), 1e-9)
     check(f"{where}: forces vs mlpot predict", relative_deviation(got["forces"], ref["forces"]),
