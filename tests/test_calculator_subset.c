@@ -1,12 +1,20 @@
 /* test_calculator_subset.c — mlpot_calculator_compute_subset as LAMMPS uses it through KIM: a
  * periodic cell's atoms (contributing) with their periodic images within n_layers * cutoff
  * (ghosts) as an open structure give the periodic energy, per-atom energies, forces folded back
- * onto their owners and virial; forces are the gradient of the contributing energy only. */
+ * onto their owners and virial; forces are the gradient of the contributing energy only. The
+ * trimmed evaluation (each layer only within the hops its output needs, model/eval.h) equals the
+ * untrimmed one exactly and touches exactly the atoms the hop distances allow. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "model/arch.h"
+#include "model/calculator.h"
 #include "test_support.h"
 
 static const int species_OSi[] = {8, 14};
@@ -276,11 +284,144 @@ static void test_subset_forces_match_finite_differences(void **state) {
     }
 }
 
+/* Hop distances from the contributing atoms by brute force: all pairs closer than the cutoff,
+ * relaxed until nothing changes (no graph, no breadth-first order). */
+static int *brute_force_hops(const open_cluster *o, double cutoff) {
+    const double *pos = mlpot_structure_positions(o->structure);
+    int n = o->n, *hop = malloc((size_t)n * sizeof *hop);
+    for (int i = 0; i < n; i++)
+        hop[i] = o->contributing[i] ? 0 : n + 1;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                double dx = pos[3 * i] - pos[3 * j], dy = pos[3 * i + 1] - pos[3 * j + 1],
+                       dz = pos[3 * i + 2] - pos[3 * j + 2];
+                if (i != j && dx * dx + dy * dy + dz * dz < cutoff * cutoff &&
+                    hop[i] + 1 < hop[j]) {
+                    hop[j] = hop[i] + 1;
+                    changed = 1;
+                }
+            }
+    }
+    return hop;
+}
+
+static void fill_nan(double *x, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        x[k] = NAN;
+}
+
+/* Every workspace array a sweep may read: NaN, so that reading anything the trimmed sweeps did
+ * not write in this call shows in the results. */
+static void poison_workspace(mlpot_calculator *c, int L, int F) {
+    size_t N = c->cap_node;
+    fill_nan(c->h, (size_t)(L + 1) * N * (size_t)F);
+    fill_nan(c->dh, N * (size_t)F);
+    fill_nan(c->energies, N);
+    fill_nan(c->virial, 9 * N);
+    fill_nan(c->edge_adjoint, 3 * c->cap_edge);
+    for (int k = 0; k < ARCH_MAX_BUFFERS; k++)
+        fill_nan(c->buffer[k], c->cap_buffer[k]);
+}
+
+/* The trimmed subset evaluation gives the untrimmed one's energy, per-atom energies, forces
+ * and virials bit for bit (== on every value) on explicit ghost shells, for every architecture,
+ * with every workspace array poisoned with NaN in between (nothing stale is read); and layer l
+ * computes h_{l+1} for exactly the atoms within L-1-l hops of the contributing ones (hop
+ * distances by brute force): rows of h_{l+1} farther out keep their NaN. It fails if trimming
+ * is switched off (rows are filled) or trims too much (results differ or are NaN). The same
+ * on 1 and 2 OpenMP threads. */
+static void test_trimmed_equals_untrimmed(void **state) {
+    (void)state;
+    for (int a = 0; a < arch_count(); a++) {
+        mlpot_model *m = ts_random_model(arch_at(a)->name, species_OSi, 2, 3.6, 91 + (uint64_t)a);
+        mlpot_calculator *full = NULL, *c = NULL;
+        TS_OK(mlpot_calculator_create(&full, m));
+        TS_OK(mlpot_calculator_create(&c, m));
+        full->no_trim = 1;
+        int L = mlpot_model_n_layers(m), F = c->model->hp.n_features;
+        double cutoff = mlpot_model_cutoff(m);
+        for (int w = 0; w < 3; w++) {
+            mlpot_structure *s = periodic_structure(w);
+            open_cluster o;
+            open_cluster_build(s, L * cutoff + 0.5, &o); /* a skin: some atoms beyond L hops */
+            size_t n = (size_t)o.n;
+            double *buf = calloc(n * 39, sizeof *buf);
+            double *e0 = buf, *f0 = e0 + n, *w0 = f0 + 3 * n;
+            double *e1 = w0 + 9 * n, *f1 = e1 + n, *w1 = f1 + 3 * n;
+            mlpot_results r0 = {.energies = e0, .forces = f0};
+            mlpot_results r1 = {.energies = e1, .forces = f1};
+            TS_OK(mlpot_calculator_compute_subset(full, o.structure, o.contributing, &r0, w0));
+            TS_OK(mlpot_calculator_compute_subset(c, o.structure, o.contributing, &r1, w1));
+            poison_workspace(c, L, F);
+            TS_OK(mlpot_calculator_compute_subset(c, o.structure, o.contributing, &r1, w1));
+            assert_true(r1.energy == r0.energy);
+            for (size_t k = 0; k < n; k++)
+                assert_true(e1[k] == e0[k]);
+            for (size_t k = 0; k < 3 * n; k++)
+                assert_true(f1[k] == f0[k]);
+            for (size_t k = 0; k < 9 * n; k++)
+                assert_true(w1[k] == w0[k]);
+#ifdef _OPENMP
+            double *e2 = w1 + 9 * n, *f2 = e2 + n, *w2 = f2 + 3 * n;
+            mlpot_results r2 = {.energies = e2, .forces = f2};
+            int saved = omp_get_max_threads();
+            for (int threads = 1; threads <= 2; threads++) {
+                omp_set_num_threads(threads);
+                TS_OK(mlpot_calculator_compute_subset(c, o.structure, o.contributing, &r2, w2));
+                assert_memory_equal(&r2.energy, &r1.energy, sizeof r1.energy);
+                assert_memory_equal(e2, e1, n * sizeof *e1);
+                assert_memory_equal(f2, f1, 3 * n * sizeof *f1);
+                assert_memory_equal(w2, w1, 9 * n * sizeof *w1);
+            }
+            omp_set_num_threads(saved);
+#endif
+            poison_workspace(c, L, F); /* for the count below: rows of this call only */
+            TS_OK(mlpot_calculator_compute_subset(c, o.structure, o.contributing, &r1, w1));
+            /* the atoms each layer evaluated, against brute-force hop distances */
+            int *hop = brute_force_hops(&o, cutoff);
+            char counts[256];
+            int used = 0;
+            for (int l = 0; l < L; l++) {
+                const double *h_out = c->h + (size_t)(l + 1) * n * (size_t)F;
+                int evaluated = 0, expected = 0;
+                for (size_t i = 0; i < n; i++) {
+                    int done = !isnan(h_out[i * (size_t)F]);
+                    assert_int_equal(done, hop[i] <= L - 1 - l);
+                    evaluated += done;
+                    expected += hop[i] <= L - 1 - l;
+                }
+                assert_int_equal(evaluated, expected);
+                used += snprintf(counts + used, sizeof counts - (size_t)used, " %d", evaluated);
+            }
+            int beyond = 0; /* atoms beyond L hops: no force, as in the untrimmed evaluation */
+            for (size_t i = 0; i < n; i++)
+                if (hop[i] > L) {
+                    beyond++;
+                    for (int x = 0; x < 3; x++)
+                        assert_true(f1[3 * i + (size_t)x] == 0);
+                }
+            assert_true(beyond > 0);
+            print_message("%s structure %d: %zu atoms, layers evaluated on%s, %d beyond L hops\n",
+                          arch_at(a)->name, w, n, counts, beyond);
+            free(hop);
+            free(buf);
+            open_cluster_free(&o);
+            mlpot_structure_free(s);
+        }
+        mlpot_calculator_free(c);
+        mlpot_calculator_free(full);
+        mlpot_model_free(m);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_cluster_equals_periodic),
         cmocka_unit_test(test_all_contributing_is_compute),
         cmocka_unit_test(test_subset_forces_match_finite_differences),
+        cmocka_unit_test(test_trimmed_equals_untrimmed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,7 +140,7 @@ static tb_run run_forward(const tb_case *c, const mlpot_structure *s, const doub
     assert_non_null(r.S);
     assert_non_null(r.a_out);
     TS_OK(threebody_forward(r.a_out, r.S, a_in, &c->hp, &c->w, r.g, &r.t, h, r.work,
-                            threebody_workspace_size(&c->hp, &r.t, 0, 1), 1));
+                            threebody_workspace_size(&c->hp, &r.t, 0, 1), NULL, 1));
     return r;
 }
 
@@ -193,7 +193,7 @@ static tb_adjoints run_backward(const tb_case *c, int with_grads) {
     threebody_grads gr = {out.grad, out.grad + F * Q, out.grad + F * Q + Q,
                           out.grad + F * Q + Q + Q * (size_t)E};
     TS_OK(threebody_backward(out.d_h, out.g_edge, with_grads ? &gr : NULL, out.d_a, r.S, &c->hp,
-                             &c->w, r.g, &r.t, c->h, r.work, r.work_len, 1));
+                             &c->w, r.g, &r.t, c->h, r.work, r.work_len, NULL, 1));
     /* model.md §6: F_k = sum_{(k, j)} g - sum_{(i, k)} g; sigma = (1/V) sum d (x) g */
     if (n <= 64)
         for (int i = 0; i < n; i++)
@@ -604,10 +604,10 @@ static void test_errors(void **state) {
     hp = hparams(3, 2, 3.0);
     double h[8] = {0}, S[64], work[64], a[8] = {0};
     threebody_params w = {work, work, work, work};
-    assert_int_equal(threebody_sums(S, &hp, &w, g, &t, h, work, 1, 0), MLPOT_ERR_INVALID_ARGUMENT);
+    assert_int_equal(threebody_sums(S, &hp, &w, g, &t, h, work, 1, NULL, 0), MLPOT_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(mlpot_last_error(), "workspace"));
     hp.cutoff = 2.5;
-    assert_int_equal(threebody_forward(a, S, a, &hp, &w, g, &t, h, work, 64, 0),
+    assert_int_equal(threebody_forward(a, S, a, &hp, &w, g, &t, h, work, 64, NULL, 0),
                      MLPOT_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(mlpot_last_error(), "triplet list"));
     triplet_list_free(&t);

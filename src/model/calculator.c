@@ -68,6 +68,8 @@ void mlpot_calculator_free(mlpot_calculator *c) {
     free(c->readout_t);
     free(c->energies);
     free(c->virial);
+    free(c->hop);
+    free(c->hop_order);
     free(c->edge_adjoint);
     for (int k = 0; k < ARCH_MAX_BUFFERS; k++)
         free(c->buffer[k]);
@@ -90,7 +92,9 @@ static mlpot_status workspace_reserve(mlpot_calculator *c) {
             (st = mem_resize(&c->dh, n * F, sizeof *c->dh)) ||
             (st = mem_resize(&c->readout_t, n * H, sizeof *c->readout_t)) ||
             (st = mem_resize(&c->energies, n, sizeof *c->energies)) ||
-            (st = mem_resize(&c->virial, n * 9, sizeof *c->virial)))
+            (st = mem_resize(&c->virial, n * 9, sizeof *c->virial)) ||
+            (st = mem_resize(&c->hop, n, sizeof *c->hop)) ||
+            (st = mem_resize(&c->hop_order, n, sizeof *c->hop_order)))
             return st;
         c->cap_node = n;
     }
@@ -155,9 +159,41 @@ static mlpot_status map_species(mlpot_calculator *c, const mlpot_structure *s) {
     return MLPOT_OK;
 }
 
-/* Graph, workspace and the forward pass up to the per-atom energies; returns E. */
+/* The hop distances of a subset evaluation (eval.h): breadth first from the contributing
+ * atoms in atom order, each row in graph order, up to L + 1 hops (farther atoms get L + 2). */
+static void subset_hops(mlpot_calculator *c, const int *contributing) {
+    eval_context *ctx = &c->ctx;
+    const mlpot_graph *g = c->graph;
+    int N = ctx->n_atoms, L = c->model->hp.n_layers, far = L + 2, tail = 0;
+    for (int i = 0; i < N; i++) {
+        c->hop[i] = contributing[i] ? 0 : far;
+        if (contributing[i])
+            c->hop_order[tail++] = i;
+    }
+    ctx->n_within[0] = tail;
+    for (int k = 1, head = 0; k <= L + 1; k++) {
+        for (int end = tail; head < end; head++) {
+            int i = c->hop_order[head];
+            for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
+                int j = g->neighbor[e];
+                if (c->hop[j] == far) {
+                    c->hop[j] = k;
+                    c->hop_order[tail++] = j;
+                }
+            }
+        }
+        ctx->n_within[k] = tail;
+    }
+    ctx->hop = c->hop;
+    ctx->hop_order = c->hop_order;
+}
+
+/* Graph, workspace and the forward pass up to the per-atom energies (only those of the
+ * contributing atoms, and the layers trimmed to them, when `contributing` is given); returns
+ * the sum of the per-atom energies. */
 static mlpot_status calculator_forward(mlpot_calculator *c, const mlpot_structure *s,
-                                       int with_grad, double *energy_out) {
+                                       int with_grad, const int *contributing,
+                                       double *energy_out) {
     const mlpot_model *m = c->model;
     const model_hparams *hp = &m->hp;
     mlpot_status st = mlpot_graph_build(c->graph, s, hp->cutoff);
@@ -187,7 +223,12 @@ static mlpot_status calculator_forward(mlpot_calculator *c, const mlpot_structur
     ctx->with_grad = with_grad;
     ctx->grad = with_grad ? c->grad_arch : NULL;
     ctx->parallel = !with_grad && ctx->n_atoms >= CALCULATOR_PARALLEL_MIN;
+    ctx->hop = ctx->hop_order = NULL;
     int N = ctx->n_atoms, F = hp->n_features;
+    if (contributing && !c->no_trim) {
+        subset_hops(c, contributing);
+        memset(c->energies, 0, (size_t)N * sizeof *c->energies); /* the readout skips ghosts */
+    }
     for (int i = 0; i < N; i++) /* h_0 = embedding[s_i] */
         memcpy(c->h + (size_t)i * F, m->v.embedding + (size_t)c->species[i] * F,
                (size_t)F * sizeof *c->h);
@@ -215,7 +256,7 @@ mlpot_status calculator_energy_gradient(mlpot_calculator *c, const mlpot_structu
                                         double *energy, double *grad) {
     const mlpot_model *m = c->model;
     model_bind_views(m, grad, &c->grad, c->grad_arch);
-    mlpot_status st = calculator_forward(c, s, 1, energy);
+    mlpot_status st = calculator_forward(c, s, 1, NULL, energy);
     if (st == MLPOT_OK) {
         int N = c->ctx.n_atoms, F = m->hp.n_features;
         st = calculator_backward(c, NULL, &c->grad);
@@ -235,7 +276,7 @@ static mlpot_status calculator_evaluate(mlpot_calculator *c, const mlpot_structu
                                         double *virials) {
     const mlpot_graph *g = c->graph;
     double energy_all = 0;
-    mlpot_status st = calculator_forward(c, s, 0, &energy_all);
+    mlpot_status st = calculator_forward(c, s, 0, contributing, &energy_all);
     if (st)
         return st;
     int N = c->ctx.n_atoms;

@@ -27,7 +27,11 @@ struct mlpot_calculator {
     double *buffer[ARCH_MAX_BUFFERS];
     size_t cap_buffer[ARCH_MAX_BUFFERS];
     double *scratch;
+    int *hop, *hop_order; /* [N] of a subset evaluation (eval.h) */
     size_t cap_node, cap_edge, cap_scratch;
+    /* 1: a subset evaluation runs every layer on every atom (tests and benchmarks compare it
+     * with the trimmed one) */
+    int no_trim;
     /* gradient views (common and the architecture's) bound to the caller's array */
     model_views grad;
     void *grad_arch;

@@ -55,7 +55,7 @@ static mlpot_status cgcnn_layout(const model_hparams *hp, tensor_table *t) {
 static size_t cgcnn_scratch_size(const model_hparams *hp, int max_degree) {
     size_t deg = (size_t)(max_degree > 0 ? max_degree : 1);
     size_t F = (size_t)hp->n_features, K = (size_t)hp->n_basis;
-    return deg * (3 * K + 3 + 6 * F) + F;
+    return deg * (3 * K + 5 + 6 * F) + F; /* + dist and nbr of a trimmed row */
 }
 
 static void cgcnn_workspace(const model_hparams *hp, const arch_sizes *sz,
@@ -72,7 +72,8 @@ static void cgcnn_workspace(const model_hparams *hp, const arch_sizes *sz,
 
 /* scratch layout of a row of `deg` edges */
 typedef struct {
-    double *g, *dg, *u, *du, *z, *dz, *acc, *dm_du, *dgv, *zr;
+    double *g, *dg, *u, *du, *z, *dz, *acc, *dm_du, *dgv, *zr, *dist;
+    int *nbr;
 } row_scratch;
 
 static row_scratch scratch_layout(const eval_context *ctx) {
@@ -91,6 +92,8 @@ static row_scratch scratch_layout(const eval_context *ctx) {
     s.dm_du = s.acc + F;
     s.dgv = s.dm_du + deg;
     s.zr = s.dgv + deg * K;
+    s.dist = s.zr + deg * 2 * F;
+    s.nbr = (int *)(s.dist + deg); /* deg ints in deg doubles */
     return s;
 }
 
@@ -120,12 +123,21 @@ static void edge_preactivations(const eval_context *ctx, const cgcnn_layer *p, i
     }
 }
 
-/* P_self = h W_self and P_nbr = h W_nbr for all atoms (node terms, once per atom). */
-static void node_terms(const eval_context *ctx, const cgcnn_layer *p, const double *h) {
-    int N = ctx->n_atoms, F = ctx->hp->n_features, W = 2 * F;
+/* P_self = h W_self and P_nbr = h W_nbr (node terms, once per atom) for the atoms within
+ * `hops` hops of the contributing ones (eval.h; every atom when not trimmed), and zeros for
+ * those at hop `zero_to` and below that the reverse sweep reads next to adjoints that are 0. */
+static void node_terms(const eval_context *ctx, const cgcnn_layer *p, const double *h, int hops,
+                       int zero_to) {
+    int F = ctx->hp->n_features, W = 2 * F;
+    int n_rows = eval_n_within(ctx, hops), n_zero = eval_n_within(ctx, zero_to);
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++) {
+    for (int n = 0; n < n_zero; n++) {
+        int i = eval_atom(ctx, n);
         double *P = ctx->buffer[BUF_NODE] + (size_t)i * 2 * W;
+        if (n >= n_rows) {
+            memset(P, 0, (size_t)2 * W * sizeof *P);
+            continue;
+        }
         dense_forward(P, W, h + (size_t)i * F, F, p->W_self, NULL, 1, F, W);
         dense_forward(P + W, W, h + (size_t)i * F, F, p->W_nbr, NULL, 1, F, W);
     }
@@ -142,9 +154,12 @@ static mlpot_status cgcnn_forward(eval_context *ctx) {
         const double *h_in = ctx->h + (size_t)l * N * F;
         double *h_out = ctx->h + (size_t)(l + 1) * N * F;
         double *pre = ctx->buffer[BUF_PRE] + (size_t)l * N * F;
-        node_terms(ctx, p, h_in);
+        /* trimmed: outputs within L-1-l hops, from inputs within L-l (eval.h) */
+        int hops = hp->n_layers - 1 - l, n_rows = eval_n_within(ctx, hops);
+        node_terms(ctx, p, h_in, hops + 1, hops + 1);
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-        for (int i = 0; i < N; i++) {
+        for (int n = 0; n < n_rows; n++) {
+            int i = eval_atom(ctx, n);
             row_scratch s = scratch_layout(ctx);
             int64_t e0 = g->row_start[i];
             int deg = (int)(g->row_start[i + 1] - e0);
@@ -158,6 +173,34 @@ static mlpot_status cgcnn_forward(eval_context *ctx) {
         }
     }
     return MLPOT_OK;
+}
+
+/* The reverse sweep of a row i at `hops` + 1 hops in a trimmed evaluation (eval.h): its own
+ * adjoint dpre_i is 0, so only the edges j <- i from its neighbours j within `hops` carry
+ * adjoints, into dP_nbr[i]; the other edges would add zeros, and are skipped. */
+static void shell_row_backward(const eval_context *ctx, const cgcnn_layer *p, int i, int hops,
+                               row_scratch *s, const double *dpre, double *dP_nbr) {
+    const model_hparams *hp = ctx->hp;
+    const mlpot_graph *g = ctx->graph;
+    int F = hp->n_features, W = 2 * F, K = hp->n_basis, m = 0;
+    for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++)
+        if (eval_within(ctx, g->neighbor[e], hops)) {
+            s->dist[m] = g->distance[e];
+            s->nbr[m++] = g->neighbor[e];
+        }
+    if (m == 0)
+        return;
+    radial_row(hp, s->dist, 0, m, s, 1);
+    dense_forward(s->zr, W, s->g, K, p->W_edge, p->b, m, K, W); /* g W_edge + b */
+    const double *node = ctx->buffer[BUF_NODE], *Pn_i = node + (size_t)i * 2 * W + W;
+    for (int k = 0; k < m; k++) { /* z_ji, receiver j, neighbour i */
+        const double *Ps_j = node + (size_t)s->nbr[k] * 2 * W;
+        double *zr = s->zr + (size_t)k * W;
+        for (int f = 0; f < W; f++)
+            zr[f] = zr[f] + Ps_j[f] + Pn_i[f];
+    }
+    gate_row_backward(s->dz, W, dP_nbr, NULL, s->zr, W, s->u, 1.0 / hp->avg_neighbors, dpre,
+                      s->nbr, F, m, F);
 }
 
 static mlpot_status cgcnn_backward(eval_context *ctx) {
@@ -176,16 +219,24 @@ static mlpot_status cgcnn_backward(eval_context *ctx) {
         const double *h_in = ctx->h + (size_t)l * N * F;
         const double *pre = ctx->buffer[BUF_PRE] + (size_t)l * N * F;
         double *dpre = ctx->buffer[BUF_DPRE];
-        node_terms(ctx, p, h_in);
+        /* trimmed (eval.h): dh_out is not 0 within L-1-l hops, so rows within L-l get adjoints;
+         * their neighbours one hop farther are read with node terms and dpre of 0 */
+        int hops = hp->n_layers - 1 - l, n_rows = eval_n_within(ctx, hops + 1);
+        int n_zero = eval_n_within(ctx, hops + 2);
+        node_terms(ctx, p, h_in, hops + 1, hops + 2);
         /* h_out = sp(pre): dpre = dh_out * sigmoid(pre); the sum of messages gets dpre/n_avg */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-        for (int i = 0; i < N; i++) {
+        for (int n = 0; n < n_zero; n++) {
+            int i = eval_atom(ctx, n);
             memset(dpre + (size_t)i * F, 0, (size_t)F * sizeof *dpre);
-            softplus_backward(dpre + (size_t)i * F, ctx->dh + (size_t)i * F, pre + (size_t)i * F, F);
+            if (eval_within(ctx, i, hops))
+                softplus_backward(dpre + (size_t)i * F, ctx->dh + (size_t)i * F,
+                                  pre + (size_t)i * F, F);
         }
         /* the edges i <- j of row i, in both directions */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-        for (int i = 0; i < N; i++) {
+        for (int n = 0; n < n_rows; n++) {
+            int i = eval_atom(ctx, n);
             row_scratch s = scratch_layout(ctx);
             double *dP_self = d_node + (size_t)i * 2 * W, *dP_nbr = dP_self + W;
             memset(dP_self, 0, (size_t)2 * W * sizeof *dP_self);
@@ -193,6 +244,10 @@ static mlpot_status cgcnn_backward(eval_context *ctx) {
             int deg = (int)(g->row_start[i + 1] - e0);
             if (deg == 0)
                 continue;
+            if (!eval_within(ctx, i, hops)) {
+                shell_row_backward(ctx, p, i, hops, &s, dpre, dP_nbr);
+                continue;
+            }
             radial_row(hp, g->distance, e0, deg, &s, 1);
             dense_forward(s.z, W, s.g, K, p->W_edge, p->b, deg, K, W); /* g W_edge + b */
             const double *Ps_i = node + (size_t)i * 2 * W, *Pn_i = Ps_i + W;
@@ -226,7 +281,8 @@ static mlpot_status cgcnn_backward(eval_context *ctx) {
         }
         /* dh_in = dpre (the residual) + dP_self W_self^T + dP_nbr W_nbr^T */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-        for (int i = 0; i < N; i++) {
+        for (int n = 0; n < n_rows; n++) {
+            int i = eval_atom(ctx, n);
             double *dh = ctx->dh + (size_t)i * F;
             memcpy(dh, dpre + (size_t)i * F, (size_t)F * sizeof *dh);
             const double *dP = d_node + (size_t)i * 2 * W;
@@ -237,11 +293,14 @@ static mlpot_status cgcnn_backward(eval_context *ctx) {
                            p->W_nbr, 1, F, W);
         }
     }
-    /* g_e = (dE/dr_e) d_e / r_e (model.md §6) */
+    /* g_e = (dE/dr_e) d_e / r_e (model.md §6); trimmed, dE/dr is 0 beyond L-1 hops */
+    int n_rows = eval_n_within(ctx, hp->n_layers - 1);
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++)
+    for (int n = 0; n < n_rows; n++) {
+        int i = eval_atom(ctx, n);
         for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++)
             eval_add_radial_adjoint(ctx, e, dEdr[e]);
+    }
     return MLPOT_OK;
 }
 

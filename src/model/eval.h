@@ -35,7 +35,35 @@ struct eval_context {
     double *scratch;     /* per-thread scratch: scratch_per_thread doubles per thread */
     int n_threads;       /* threads the workspace was sized for */
     size_t scratch_per_thread;
+    /* A subset evaluation (domain decomposition) is trimmed to what the contributing atoms'
+     * energy needs: hop[i] is atom i's distance in edges from the nearest contributing atom
+     * (capped at L + 2), hop_order the atoms by hop distance (breadth-first order) and
+     * n_within[k] the number with hop <= k (k = 0..L+1). Layer l (0-based) computes its
+     * output h_{l+1} (and the edge features of rows) only for atoms with hop <= L-1-l, which
+     * reads h_l up to hop L-l; the readout runs on hop 0. hop == NULL: every atom. */
+    const int *hop;
+    const int *hop_order;
+    int n_within[MODEL_MAX_LAYERS + 2];
 };
+
+/* How many atoms a loop over "hop <= k" visits (all atoms when not trimmed). */
+static inline int eval_n_within(const eval_context *ctx, int k) {
+    if (!ctx->hop)
+        return ctx->n_atoms;
+    int top = ctx->hp->n_layers + 1;
+    return k < 0 ? 0 : ctx->n_within[k < top ? k : top];
+}
+
+/* The n-th atom of such a loop: loops run `for (n = 0; n < eval_n_within(ctx, k); n++)` on
+ * atom i = eval_atom(ctx, n); the atoms with hop <= k come first, in a fixed order. */
+static inline int eval_atom(const eval_context *ctx, int n) {
+    return ctx->hop ? ctx->hop_order[n] : n;
+}
+
+/* Whether atom i is within k hops of the contributing atoms (always, when not trimmed). */
+static inline int eval_within(const eval_context *ctx, int i, int k) {
+    return !ctx->hop || ctx->hop[i] <= k;
+}
 
 /* Scratch of the calling thread. */
 double *eval_scratch(const eval_context *ctx);

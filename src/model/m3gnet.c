@@ -144,6 +144,18 @@ static size_t work_doubles(const eval_context *ctx, const threebody_hparams *thp
     return shared + (size_t)ctx->n_threads * 2 * max_short * Q;
 }
 
+/* The atoms block l handles in a trimmed evaluation (eval.h): its edge features within L-1-l
+ * hops of the contributing atoms, whose short edges read the gates of atoms one hop farther;
+ * NULL when not trimmed. */
+static const threebody_atoms *block_atoms(const eval_context *ctx, int l, threebody_atoms *room) {
+    if (!ctx->hop)
+        return NULL;
+    int hops = ctx->hp->n_layers - 1 - l;
+    *room = (threebody_atoms){ctx->hop_order, ctx->hop, eval_n_within(ctx, hops),
+                              eval_n_within(ctx, hops + 1), hops};
+    return room;
+}
+
 /* a_mid = a_in + the three-body update of block l (model.md §8; the sums S kept in BUF_S). */
 static mlpot_status threebody_block_forward(const eval_context *ctx, int l, const double *a_in) {
     const model_hparams *hp = ctx->hp;
@@ -151,9 +163,10 @@ static mlpot_status threebody_block_forward(const eval_context *ctx, int l, cons
     threebody_hparams thp = threebody_sizes(hp);
     threebody_params w = threebody_weights(&v->threebody[l]);
     const double *h = ctx->h + (size_t)l * ctx->n_atoms * hp->n_features;
+    threebody_atoms room;
     return threebody_forward(ctx->buffer[BUF_A_MID], ctx->buffer[BUF_S], a_in, &thp, &w,
                              ctx->graph, ctx->triplets, h, ctx->buffer[BUF_WORK],
-                             work_doubles(ctx, &thp), ctx->parallel);
+                             work_doubles(ctx, &thp), block_atoms(ctx, l, &room), ctx->parallel);
 }
 
 static mlpot_status m3gnet_forward(eval_context *ctx) {
@@ -167,7 +180,7 @@ static mlpot_status m3gnet_forward(eval_context *ctx) {
         mlpot_status st = threebody_block_forward(ctx, l, edge_a + (size_t)l * E * Ed);
         if (st)
             return st;
-        megnet_block_forward(ctx, &v->layer[l], ctx->h + (size_t)l * N * F,
+        megnet_block_forward(ctx, l, &v->layer[l], ctx->h + (size_t)l * N * F,
                              ctx->h + (size_t)(l + 1) * N * F, ctx->buffer[BUF_A_MID],
                              edge_a + (size_t)(l + 1) * E * Ed,
                              ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed);
@@ -193,13 +206,14 @@ static mlpot_status m3gnet_backward(eval_context *ctx) {
         mlpot_status st = threebody_block_forward(ctx, l, a_in); /* a_mid and S again */
         if (st)
             return st;
-        megnet_block_backward(ctx, &v->layer[l], grad ? &grad->layer[l] : NULL, h_in,
+        megnet_block_backward(ctx, l, &v->layer[l], grad ? &grad->layer[l] : NULL, h_in,
                               ctx->buffer[BUF_A_MID], edge_a + (size_t)(l + 1) * E * Ed,
                               ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed, da_next, da_cur,
                               dEdr);
         /* the update is additive: dE/da_in = dE/da_mid (da_cur); add the gates' dE/dh and the
          * edge-vector adjoints of the three-body terms */
         threebody_params w = threebody_weights(&v->threebody[l]);
+        threebody_atoms room;
         threebody_grads gw;
         if (grad) {
             m3gnet_threebody *gt = &grad->threebody[l];
@@ -208,7 +222,7 @@ static mlpot_status m3gnet_backward(eval_context *ctx) {
         if ((st = threebody_backward(ctx->dh, ctx->edge_adjoint, grad ? &gw : NULL, da_cur,
                                      ctx->buffer[BUF_S], &thp, &w, ctx->graph, ctx->triplets,
                                      h_in, ctx->buffer[BUF_WORK],
-                                     work_doubles(ctx, &thp),
+                                     work_doubles(ctx, &thp), block_atoms(ctx, l, &room),
                                      ctx->parallel)))
             return st;
         double *swap = da_next;

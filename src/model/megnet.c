@@ -32,7 +32,7 @@ static mlpot_status megnet_forward(eval_context *ctx) {
     double *edge_a = ctx->buffer[MEGNET_BUF_EDGE_A];
     megnet_encoder_forward(ctx, v->edge_encoder_W, v->edge_encoder_b, edge_a);
     for (int l = 0; l < hp->n_layers; l++)
-        megnet_block_forward(ctx, &v->layer[l], ctx->h + (size_t)l * N * F,
+        megnet_block_forward(ctx, l, &v->layer[l], ctx->h + (size_t)l * N * F,
                              ctx->h + (size_t)(l + 1) * N * F, edge_a + (size_t)l * E * Ed,
                              edge_a + (size_t)(l + 1) * E * Ed,
                              ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed);
@@ -52,7 +52,7 @@ static mlpot_status megnet_backward(eval_context *ctx) {
     memset(da_next, 0, E * Ed * sizeof *da_next); /* the readout does not see edge features */
     memset(dEdr, 0, E * sizeof *dEdr);
     for (int l = hp->n_layers - 1; l >= 0; l--) {
-        megnet_block_backward(ctx, &v->layer[l], grad ? &grad->layer[l] : NULL,
+        megnet_block_backward(ctx, l, &v->layer[l], grad ? &grad->layer[l] : NULL,
                               ctx->h + (size_t)l * N * F, edge_a + (size_t)l * E * Ed,
                               edge_a + (size_t)(l + 1) * E * Ed,
                               ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed, da_next, da_cur,

@@ -129,11 +129,15 @@ static void node_mlp(const eval_context *ctx, const megnet_layer *p, const doubl
     dense_forward(s->t4, F, s->s3, M, p->node_W2, p->node_b2, 1, M, F);
 }
 
-/* Q_self = h W1[0:F], Q_nbr = h W1[F:2F] for all atoms */
-static void node_terms(const eval_context *ctx, const megnet_layer *p, const double *h) {
-    int N = ctx->n_atoms, F = ctx->hp->n_features, M = arch_hparam_int(ctx->hp, MEGNET_HP_HIDDEN);
+/* Q_self = h W1[0:F], Q_nbr = h W1[F:2F] for the atoms within `hops` hops (eval.h; all atoms
+ * when not trimmed) */
+static void node_terms(const eval_context *ctx, const megnet_layer *p, const double *h,
+                       int hops) {
+    int F = ctx->hp->n_features, M = arch_hparam_int(ctx->hp, MEGNET_HP_HIDDEN);
+    int n_rows = eval_n_within(ctx, hops);
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++) {
+    for (int n = 0; n < n_rows; n++) {
+        int i = eval_atom(ctx, n);
         double *Q = ctx->buffer[MEGNET_BUF_NODE] + (size_t)i * 2 * M;
         dense_forward(Q, M, h + (size_t)i * F, F, p->edge_W1, NULL, 1, F, M);
         dense_forward(Q + M, M, h + (size_t)i * F, F, p->edge_W1 + (size_t)F * M, NULL, 1, F, M);
@@ -144,9 +148,11 @@ void megnet_encoder_forward(const eval_context *ctx, const double *W, const doub
                             double *a0) {
     const model_hparams *hp = ctx->hp;
     const mlpot_graph *g = ctx->graph;
-    int N = ctx->n_atoms, K = hp->n_basis, Ed = arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
+    int K = hp->n_basis, Ed = arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
+    int n_rows = eval_n_within(ctx, hp->n_layers - 1); /* the rows block 0 updates */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++) {
+    for (int n = 0; n < n_rows; n++) {
+        int i = eval_atom(ctx, n);
         megnet_scratch s = scratch_layout(ctx);
         for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
             gaussian_basis_forward(s.g, NULL, g->distance[e], hp->cutoff, K);
@@ -160,9 +166,11 @@ void megnet_encoder_backward(eval_context *ctx, const double *W, const double *b
                              double *gb, const double *da0, double *dEdr) {
     const model_hparams *hp = ctx->hp;
     const mlpot_graph *g = ctx->graph;
-    int N = ctx->n_atoms, K = hp->n_basis, Ed = arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
+    int K = hp->n_basis, Ed = arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
+    int n_rows = eval_n_within(ctx, hp->n_layers - 1); /* beyond, da0 and dE/dr are 0 */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++) {
+    for (int n = 0; n < n_rows; n++) {
+        int i = eval_atom(ctx, n);
         megnet_scratch s = scratch_layout(ctx);
         for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
             gaussian_basis_forward(s.g, s.dg, g->distance[e], hp->cutoff, K);
@@ -178,15 +186,19 @@ void megnet_encoder_backward(eval_context *ctx, const double *W, const double *b
     }
 }
 
-void megnet_block_forward(const eval_context *ctx, const megnet_layer *p, const double *h_in,
-                          double *h_out, const double *a_in, double *a_out, double *cbuf) {
+void megnet_block_forward(const eval_context *ctx, int l, const megnet_layer *p,
+                          const double *h_in, double *h_out, const double *a_in, double *a_out,
+                          double *cbuf) {
     const model_hparams *hp = ctx->hp;
     const mlpot_graph *g = ctx->graph;
-    int N = ctx->n_atoms, F = hp->n_features, Ed = arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
+    int F = hp->n_features, Ed = arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
     double inv_n = 1.0 / hp->avg_neighbors;
-    node_terms(ctx, p, h_in);
+    /* trimmed (eval.h): rows within L-1-l hops, reading h_in within L-l */
+    int hops = hp->n_layers - 1 - l, n_rows = eval_n_within(ctx, hops);
+    node_terms(ctx, p, h_in, hops + 1);
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++) {
+    for (int n = 0; n < n_rows; n++) {
+        int i = eval_atom(ctx, n);
         megnet_scratch s = scratch_layout(ctx);
         double *ci = cbuf + (size_t)i * Ed;
         memset(ci, 0, (size_t)Ed * sizeof *ci);
@@ -210,27 +222,39 @@ void megnet_block_forward(const eval_context *ctx, const megnet_layer *p, const 
     }
 }
 
-void megnet_block_backward(eval_context *ctx, const megnet_layer *p, megnet_layer *gp,
+void megnet_block_backward(eval_context *ctx, int l, const megnet_layer *p, megnet_layer *gp,
                            const double *h_in, const double *a_in, const double *a_out,
                            const double *cbuf, const double *da_next, double *da_cur,
                            double *dEdr) {
     const model_hparams *hp = ctx->hp;
     const mlpot_graph *g = ctx->graph;
-    int N = ctx->n_atoms, F = hp->n_features;
+    int F = hp->n_features;
     int Ed = arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES), M = arch_hparam_int(hp, MEGNET_HP_HIDDEN);
     double inv_n = 1.0 / hp->avg_neighbors;
     double *d_node = ctx->buffer[MEGNET_BUF_D_NODE], *dc = ctx->buffer[MEGNET_BUF_DC];
     double *dh_in_all = ctx->buffer[MEGNET_BUF_DH_IN];
     const int with_grad = gp != NULL;
     const double *W1c = p->edge_W1 + (size_t)2 * F * M;
-    node_terms(ctx, p, h_in);
+    /* trimmed (eval.h): dh_out and da_next are 0 beyond L-1-l hops, the adjoints of the
+     * block's inputs beyond L-l; the rows at L-l hops get zeros (the block below reads them) */
+    int hops = hp->n_layers - 1 - l, n_rows = eval_n_within(ctx, hops + 1);
+    node_terms(ctx, p, h_in, hops + 1);
     /* node update and pass A over the edges atom i receives */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++) {
+    for (int n = 0; n < n_rows; n++) {
+        int i = eval_atom(ctx, n);
         megnet_scratch s = scratch_layout(ctx);
         const double *dh_out = ctx->dh + (size_t)i * F;
         double *dh_in = dh_in_all + (size_t)i * F;
         double *dci = dc + (size_t)i * Ed;
+        double *dQs = d_node + (size_t)i * 2 * M;
+        if (!eval_within(ctx, i, hops)) {
+            memset(dh_in, 0, (size_t)F * sizeof *dh_in);
+            memset(dQs, 0, (size_t)2 * M * sizeof *dQs);
+            memset(da_cur + (size_t)g->row_start[i] * Ed, 0,
+                   (size_t)(g->row_start[i + 1] - g->row_start[i]) * Ed * sizeof *da_cur);
+            continue;
+        }
         node_mlp(ctx, p, h_in + (size_t)i * F, cbuf + (size_t)i * Ed, &s);
         memset(s.dt4, 0, (size_t)F * sizeof *s.dt4);
         shifted_softplus_backward(s.dt4, dh_out, s.t4, F);
@@ -244,7 +268,6 @@ void megnet_block_backward(eval_context *ctx, const megnet_layer *p, megnet_laye
         memset(dci, 0, (size_t)Ed * sizeof *dci);
         dense_backward(dci, Ed, with_grad ? gp->node_W1 + (size_t)F * M : NULL, NULL, s.dt3, M,
                        cbuf + (size_t)i * Ed, Ed, p->node_W1 + (size_t)F * M, 1, Ed, M);
-        double *dQs = d_node + (size_t)i * 2 * M;
         memset(dQs, 0, (size_t)2 * M * sizeof *dQs);
         for (int64_t e = g->row_start[i]; e < g->row_start[i + 1]; e++) {
             double du;
@@ -272,14 +295,18 @@ void megnet_block_backward(eval_context *ctx, const megnet_layer *p, megnet_laye
                 dQs[k] += s.dt1[k];
         }
     }
-    /* pass B: atom j as the neighbour h_j of edges (i <- j), via j's row and reverse edges */
+    /* pass B: atom j as the neighbour h_j of edges (i <- j), via j's row and reverse edges;
+     * trimmed, the edges whose receiver i is beyond L-1-l hops carry adjoints of 0 */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int j = 0; j < N; j++) {
+    for (int n = 0; n < n_rows; n++) {
+        int j = eval_atom(ctx, n);
         megnet_scratch s = scratch_layout(ctx);
         double *dQn = d_node + (size_t)j * 2 * M + M;
         for (int64_t ep = g->row_start[j]; ep < g->row_start[j + 1]; ep++) {
             int64_t e = g->reverse[ep];
             int i = g->neighbor[ep];
+            if (!eval_within(ctx, i, hops))
+                continue;
             double u = envelope_forward(g->distance[ep], hp->cutoff, hp->envelope_p, NULL);
             const double *dci = dc + (size_t)i * Ed;
             double *da_out = s.vec;
@@ -293,7 +320,8 @@ void megnet_block_backward(eval_context *ctx, const megnet_layer *p, megnet_laye
     }
     /* dh = dh_in + dQ_self W1a^T + dQ_nbr W1b^T */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++) {
+    for (int n = 0; n < n_rows; n++) {
+        int i = eval_atom(ctx, n);
         double *dh = ctx->dh + (size_t)i * F;
         memcpy(dh, dh_in_all + (size_t)i * F, (size_t)F * sizeof *dh);
         const double *dQ = d_node + (size_t)i * 2 * M;

@@ -52,14 +52,15 @@ void megnet_encoder_forward(const eval_context *ctx, const double *W, const doub
  * dEdr into edge adjoints; with gW and gb (not NULL) also the encoder's parameter gradients. */
 void megnet_encoder_backward(eval_context *ctx, const double *W, const double *b, double *gW,
                              double *gb, const double *da0, double *dEdr);
-/* One block: a_out = a_in + edge MLP, c = envelope-weighted sum / n_avg (stored),
- * h_out = h_in + node MLP. */
-void megnet_block_forward(const eval_context *ctx, const megnet_layer *p, const double *h_in,
-                          double *h_out, const double *a_in, double *a_out, double *c);
+/* Block l (0-based; a trimmed evaluation runs it within L-1-l hops, eval.h):
+ * a_out = a_in + edge MLP, c = envelope-weighted sum / n_avg (stored), h_out = h_in + node MLP. */
+void megnet_block_forward(const eval_context *ctx, int l, const megnet_layer *p,
+                          const double *h_in, double *h_out, const double *a_in, double *a_out,
+                          double *c);
 /* The reverse of one block: on entry ctx->dh = dE/dh_out and da_out = dE/da_out; on return
  * ctx->dh = dE/dh_in, da_in = dE/da_in, and the block's dE/dr added to dEdr; gp (not NULL)
  * receives the block's parameter gradients. */
-void megnet_block_backward(eval_context *ctx, const megnet_layer *p, megnet_layer *gp,
+void megnet_block_backward(eval_context *ctx, int l, const megnet_layer *p, megnet_layer *gp,
                            const double *h_in, const double *a_in, const double *a_out,
                            const double *c, const double *da_out, double *da_in, double *dEdr);
 

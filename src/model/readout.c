@@ -11,8 +11,10 @@ void readout_forward(const eval_context *ctx, double *t_all, double *energies) {
     const model_views *v = &ctx->model->v;
     int N = ctx->n_atoms, F = hp->n_features, H = hp->readout_hidden;
     const double *h = ctx->h + (size_t)hp->n_layers * N * F;
+    int n_rows = eval_n_within(ctx, 0); /* a trimmed subset evaluation: contributing atoms */
 #pragma omp parallel for schedule(static) if (ctx->parallel)
-    for (int i = 0; i < N; i++) {
+    for (int n = 0; n < n_rows; n++) {
+        int i = eval_atom(ctx, n);
         double *t = t_all + (size_t)i * H;
         dense_forward(t, H, h + (size_t)i * F, F, v->readout_W1, v->readout_b1, 1, F, H);
         double e = v->readout_b2[0];

@@ -70,12 +70,25 @@ static mlpot_status check_inputs(const char *who, const threebody_hparams *hp, c
     return MLPOT_OK;
 }
 
-/* alpha[k] = sigmoid(h_k W_alpha + b_alpha) for every atom (model.md §8). */
+/* Receiving atoms and gate atoms of a sweep (all atoms without a threebody_atoms). */
+static int n_rows(const threebody_atoms *atoms, const triplet_list *t) {
+    return atoms ? atoms->n_rows : t->n_atoms;
+}
+static int n_gates(const threebody_atoms *atoms, const triplet_list *t) {
+    return atoms ? atoms->n_gates : t->n_atoms;
+}
+static int atom_at(const threebody_atoms *atoms, int n) {
+    return atoms ? atoms->order[n] : n;
+}
+
+/* alpha[k] = sigmoid(h_k W_alpha + b_alpha) for every gate atom (model.md §8). */
 static void gates_forward(double *alpha, const threebody_hparams *hp, const threebody_params *w,
-                          const double *h, int n_atoms, int parallel) {
-    int F = hp->n_features, Q = threebody_q(hp);
+                          const double *h, const triplet_list *t, const threebody_atoms *atoms,
+                          int parallel) {
+    int F = hp->n_features, Q = threebody_q(hp), n_k = n_gates(atoms, t);
 #pragma omp parallel for schedule(static) if (parallel)
-    for (int k = 0; k < n_atoms; k++) {
+    for (int n = 0; n < n_k; n++) {
+        int k = atom_at(atoms, n);
         double *ak = alpha + (size_t)k * Q;
         dense_forward(ak, Q, h + (size_t)k * F, F, w->W_alpha, w->b_alpha, 1, F, Q);
         for (int p = 0; p < Q; p++)
@@ -94,10 +107,12 @@ static void edge_radial(double *u3, double *du3, double *q, double *dq, double r
 /* The partner-independent factor of every short edge b = (i, k, n_b):
  * c[s][l N + n] = u_3(r_b) q_n(r_b) alpha_k[l N + n]. */
 static void partner_factors(double *c, const double *alpha, const threebody_hparams *hp,
-                            const mlpot_graph *g, const triplet_list *t, int parallel) {
-    int N = hp->n_radial, L1 = hp->lmax + 1, Q = N * L1;
+                            const mlpot_graph *g, const triplet_list *t,
+                            const threebody_atoms *atoms, int parallel) {
+    int N = hp->n_radial, L1 = hp->lmax + 1, Q = N * L1, n_i = n_rows(atoms, t);
 #pragma omp parallel for schedule(static) if (parallel)
-    for (int i = 0; i < t->n_atoms; i++) {
+    for (int row = 0; row < n_i; row++) {
+        int i = atom_at(atoms, row);
         double q[THREEBODY_MAX_Q], u3, du3;
         for (int64_t s = t->short_start[i]; s < t->short_start[i + 1]; s++) {
             int64_t e = t->short_edge[s];
@@ -119,17 +134,19 @@ static double cos_angle(const mlpot_graph *g, int64_t a, int64_t b) {
 
 mlpot_status threebody_sums(double *S, const threebody_hparams *hp, const threebody_params *w,
                             const mlpot_graph *g, const triplet_list *t, const double *h,
-                            double *work, size_t work_len, int parallel) {
+                            double *work, size_t work_len, const threebody_atoms *atoms,
+                            int parallel) {
     mlpot_status st = check_inputs("threebody_sums", hp, g, t, work_len, 0);
     if (st) return st;
-    int N = hp->n_radial, L1 = hp->lmax + 1, Q = N * L1;
+    int N = hp->n_radial, L1 = hp->lmax + 1, Q = N * L1, n_i = n_rows(atoms, t);
     double *alpha = work, *c = work + (size_t)t->n_atoms * Q;
-    gates_forward(alpha, hp, w, h, t->n_atoms, parallel);
-    partner_factors(c, alpha, hp, g, t, parallel);
+    gates_forward(alpha, hp, w, h, t, atoms, parallel);
+    partner_factors(c, alpha, hp, g, t, atoms, parallel);
     /* cos theta_ab = cos theta_ba: each unordered pair once, adding to S_a and S_b. S_a still
      * receives its terms in ascending order of b (from earlier a' = b, then its own sweep). */
 #pragma omp parallel for schedule(dynamic, 16) if (parallel)
-    for (int i = 0; i < t->n_atoms; i++) {
+    for (int row = 0; row < n_i; row++) {
+        int i = atom_at(atoms, row);
         double P[THREEBODY_MAX_LMAX + 1];
         int64_t first = t->short_start[i], end = t->short_start[i + 1];
         memset(S + (size_t)first * Q, 0, (size_t)(end - first) * Q * sizeof *S);
@@ -165,12 +182,14 @@ static void gate_inputs(double *zv, double *zg, const double *Ss, const threebod
 }
 
 mlpot_status threebody_apply(double *a, const double *S, const threebody_hparams *hp,
-                             const threebody_params *w, const triplet_list *t, int parallel) {
+                             const threebody_params *w, const triplet_list *t,
+                             const threebody_atoms *atoms, int parallel) {
     mlpot_status st = threebody_check(hp);
     if (st) return st;
-    int Q = threebody_q(hp), E = hp->n_edge_features;
+    int Q = threebody_q(hp), E = hp->n_edge_features, n_i = n_rows(atoms, t);
 #pragma omp parallel for schedule(static) if (parallel)
-    for (int i = 0; i < t->n_atoms; i++) {
+    for (int row = 0; row < n_i; row++) {
+        int i = atom_at(atoms, row);
         double zv[THREEBODY_MAX_EDGE_FEATURES], zg[THREEBODY_MAX_EDGE_FEATURES];
         for (int64_t s = t->short_start[i]; s < t->short_start[i + 1]; s++) {
             gate_inputs(zv, zg, S + (size_t)s * Q, hp, w);
@@ -185,12 +204,20 @@ mlpot_status threebody_apply(double *a, const double *S, const threebody_hparams
 mlpot_status threebody_forward(double *a_out, double *S, const double *a_in,
                                const threebody_hparams *hp, const threebody_params *w,
                                const mlpot_graph *g, const triplet_list *t, const double *h,
-                               double *work, size_t work_len, int parallel) {
-    mlpot_status st = threebody_sums(S, hp, w, g, t, h, work, work_len, parallel);
+                               double *work, size_t work_len, const threebody_atoms *atoms,
+                               int parallel) {
+    mlpot_status st = threebody_sums(S, hp, w, g, t, h, work, work_len, atoms, parallel);
     if (st) return st;
-    if (a_out != a_in)
-        memcpy(a_out, a_in, (size_t)g->n_edges * hp->n_edge_features * sizeof *a_out);
-    return threebody_apply(a_out, S, hp, w, t, parallel);
+    size_t E = (size_t)hp->n_edge_features;
+    if (a_out != a_in && !atoms)
+        memcpy(a_out, a_in, (size_t)g->n_edges * E * sizeof *a_out);
+    else if (a_out != a_in) /* the rows of the receiving atoms */
+        for (int n = 0; n < atoms->n_rows; n++) {
+            int i = atoms->order[n];
+            size_t e0 = (size_t)g->row_start[i], e1 = (size_t)g->row_start[i + 1];
+            memcpy(a_out + e0 * E, a_in + e0 * E, (e1 - e0) * E * sizeof *a_out);
+        }
+    return threebody_apply(a_out, S, hp, w, t, atoms, parallel);
 }
 
 /* g_edge[a] += coef * d cos theta_ab / d d_a = coef (d_b/(r_a r_b) - cos d_a/r_a^2), and the
@@ -302,7 +329,7 @@ mlpot_status threebody_backward(double *d_h, double *g_edge, const threebody_gra
                                 const double *d_a, const double *S, const threebody_hparams *hp,
                                 const threebody_params *w, const mlpot_graph *g,
                                 const triplet_list *t, const double *h, double *work,
-                                size_t work_len, int parallel) {
+                                size_t work_len, const threebody_atoms *atoms, int parallel) {
     mlpot_status st = check_inputs("threebody_backward", hp, g, t, work_len, 1);
     if (st) return st;
     int F = hp->n_features, Q = threebody_q(hp);
@@ -310,8 +337,9 @@ mlpot_status threebody_backward(double *d_h, double *g_edge, const threebody_gra
     double *scratch = c + (size_t)t->n_short * Q; /* [threads][2][max_short][Q] */
     /* parameter gradients are sums over all atoms: one thread keeps their order fixed */
     parallel = parallel && !grads;
-    gates_forward(alpha, hp, w, h, t->n_atoms, parallel);
-    partner_factors(c, alpha, hp, g, t, parallel);
+    gates_forward(alpha, hp, w, h, t, atoms, parallel);
+    partner_factors(c, alpha, hp, g, t, atoms, parallel);
+    int n_i = n_rows(atoms, t), n_k = n_gates(atoms, t);
     size_t per_thread = 2 * (size_t)t->max_short * Q;
     int threads = 1;
 #ifdef _OPENMP
@@ -329,18 +357,20 @@ mlpot_status threebody_backward(double *d_h, double *g_edge, const threebody_gra
 #endif
         double *dT = scratch + (size_t)me * per_thread, *dc = dT + per_thread / 2;
 #pragma omp for schedule(dynamic, 16)
-        for (int i = 0; i < t->n_atoms; i++)
-            atom_backward(g_edge, c, dT, dc, grads, d_a, S, alpha, hp, w, g, t, i);
+        for (int n = 0; n < n_i; n++)
+            atom_backward(g_edge, c, dT, dc, grads, d_a, S, alpha, hp, w, g, t, atom_at(atoms, n));
     }
     /* alpha_k is read by every short edge b = (i, k, n) pointing at k: gather them through the
-     * reverse edges of k's own row, then through the sigmoid and the dense layer */
+     * reverse edges of k's own row, then through the sigmoid and the dense layer (skipping
+     * edges whose receiver is not a receiving atom of the sweep: their adjoints are 0) */
 #pragma omp parallel for schedule(static) if (parallel)
-    for (int k = 0; k < t->n_atoms; k++) {
+    for (int n = 0; n < n_k; n++) {
+        int k = atom_at(atoms, n);
         double dz[THREEBODY_MAX_Q];
         memset(dz, 0, (size_t)Q * sizeof *dz);
         for (int64_t e = g->row_start[k]; e < g->row_start[k + 1]; e++) {
             int64_t sb = t->slot_of_edge[g->reverse[e]];
-            if (sb < 0) continue;
+            if (sb < 0 || (atoms && atoms->hop[g->neighbor[e]] > atoms->max_hop)) continue;
             const double *cb = c + (size_t)sb * Q;
             for (int p = 0; p < Q; p++)
                 dz[p] += cb[p];

@@ -39,6 +39,16 @@ typedef struct {
     double *W_alpha, *b_alpha, *W_value, *W_gate;
 } threebody_grads;
 
+/* The atoms a sweep handles when it is trimmed to a subset (model/eval.h): receiving atoms
+ * order[0..n_rows) (their short edges, triplets and rows of a), gates alpha_k of atoms
+ * order[0..n_gates) (n_gates >= n_rows, every neighbour of a receiving atom among them), and
+ * hop[] with max_hop: atom i is a receiving atom iff hop[i] <= max_hop. Arrays of other atoms
+ * and edges are neither read nor written. A NULL threebody_atoms: every atom. */
+typedef struct {
+    const int *order, *hop;
+    int n_rows, n_gates, max_hop;
+} threebody_atoms;
+
 /* Q = N (lmax + 1). */
 int threebody_q(const threebody_hparams *hp);
 
@@ -65,13 +75,15 @@ size_t threebody_workspace_size(const threebody_hparams *hp, const triplet_list 
  * parallel != 0: OpenMP over receiving atoms (results do not depend on the thread count). */
 mlpot_status threebody_sums(double *S, const threebody_hparams *hp, const threebody_params *w,
                             const mlpot_graph *g, const triplet_list *t, const double *h,
-                            double *work, size_t work_len, int parallel);
+                            double *work, size_t work_len, const threebody_atoms *atoms,
+                            int parallel);
 
 /* a[e] += sp2(S_s W_value) * sigmoid(S_s W_gate) for every short edge e = t->short_edge[s]
  * (model.md §8), in place; other edges keep their a (their S is 0 and sp2(0) = 0).
  * a [n_edges][E] in graph edge order; S [n_short][Q] from threebody_sums. */
 mlpot_status threebody_apply(double *a, const double *S, const threebody_hparams *hp,
-                             const threebody_params *w, const triplet_list *t, int parallel);
+                             const threebody_params *w, const triplet_list *t,
+                             const threebody_atoms *atoms, int parallel);
 
 /* threebody_sums then threebody_apply: a_out = a_in + update (a_out may equal a_in: in place).
  * S [n_short][Q] receives the sums; keep it for threebody_backward, or recompute it later with
@@ -79,7 +91,8 @@ mlpot_status threebody_apply(double *a, const double *S, const threebody_hparams
 mlpot_status threebody_forward(double *a_out, double *S, const double *a_in,
                                const threebody_hparams *hp, const threebody_params *w,
                                const mlpot_graph *g, const triplet_list *t, const double *h,
-                               double *work, size_t work_len, int parallel);
+                               double *work, size_t work_len, const threebody_atoms *atoms,
+                               int parallel);
 
 /* The reverse sweep of threebody_forward, accumulating (+=) into
  *   d_h [n_atoms][F]:     dE/dh through the gates alpha (gathered per atom over reverse edges);
@@ -97,6 +110,6 @@ mlpot_status threebody_backward(double *d_h, double *g_edge, const threebody_gra
                                 const double *d_a, const double *S, const threebody_hparams *hp,
                                 const threebody_params *w, const mlpot_graph *g,
                                 const triplet_list *t, const double *h, double *work,
-                                size_t work_len, int parallel);
+                                size_t work_len, const threebody_atoms *atoms, int parallel);
 
 #endif

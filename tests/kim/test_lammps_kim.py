@@ -161,10 +161,12 @@ def thermo_rows(log):
     return {name: np.array([row[k] for row in rows]) for k, name in enumerate(names)}
 
 
-def static_results(env, work, tag, atoms, ranks):
+def static_results(env, work, tag, atoms, ranks, script=STATIC_INPUT, **fields):
+    """LAMMPS's run 0 of `script` (STATIC_INPUT or one with more {fields}) on atoms."""
     data, dump = os.path.join(work, f"{tag}.data"), os.path.join(work, f"{tag}.r{ranks}.dump")
     write_lammps_data(data, atoms)
-    log = lammps(env, work, f"{tag}.r{ranks}", STATIC_INPUT.format(data=data, dump=dump), ranks)
+    log = lammps(env, work, f"{tag}.r{ranks}", script.format(data=data, dump=dump, **fields),
+                 ranks)
     thermo = {k: v[0] for k, v in thermo_rows(log).items()}
     with open(dump) as f:
         lines = f.read().splitlines()
