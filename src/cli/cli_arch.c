@@ -133,7 +133,11 @@ void cli_arch_print_help(FILE *out, int arch_optional) {
                                              used ? ", " : "", arch->name);
         }
         format_value(value, sizeof value, flags[k], flags[k]->default_value);
-        fprintf(out, "  %-20s %s: %s (default %s)\n", option, users, flags[k]->help, value);
+        if (strlen(option) > 20) /* a long option on a line of its own */
+            fprintf(out, "  %s\n  %-20s", option, "");
+        else
+            fprintf(out, "  %-20s", option);
+        fprintf(out, " %s: %s (default %s)\n", users, flags[k]->help, value);
     }
 }
 
