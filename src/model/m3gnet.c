@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "core/error.h"
 #include "model/megnet_block.h"
@@ -156,83 +155,59 @@ static const threebody_atoms *block_atoms(const eval_context *ctx, int l, threeb
     return room;
 }
 
-/* a_mid = a_in + the three-body update of block l (model.md §8; the sums S kept in BUF_S). */
-static mlpot_status threebody_block_forward(const eval_context *ctx, int l, const double *a_in) {
+/* The prelude of block l (megnet_block.h): a_mid = a_in + the three-body update (model.md §8;
+ * the sums S kept in BUF_S for the reverse sweep, which calls this again instead of storing
+ * a_mid and S for every block). */
+static mlpot_status threebody_prelude_forward(eval_context *ctx, int l, const double *a_in,
+                                              const double **a_block) {
     const model_hparams *hp = ctx->hp;
     const m3gnet_params *v = ctx->params;
     threebody_hparams thp = threebody_sizes(hp);
     threebody_params w = threebody_weights(&v->threebody[l]);
     const double *h = ctx->h + (size_t)l * ctx->n_atoms * hp->n_features;
     threebody_atoms room;
+    *a_block = ctx->buffer[BUF_A_MID];
     return threebody_forward(ctx->buffer[BUF_A_MID], ctx->buffer[BUF_S], a_in, &thp, &w,
                              ctx->graph, ctx->triplets, h, ctx->buffer[BUF_WORK],
                              work_doubles(ctx, &thp), block_atoms(ctx, l, &room), ctx->parallel);
 }
 
-static mlpot_status m3gnet_forward(eval_context *ctx) {
-    const model_hparams *hp = ctx->hp;
-    const m3gnet_params *v = ctx->params;
-    size_t N = (size_t)ctx->n_atoms, F = (size_t)hp->n_features, E = (size_t)ctx->n_edges;
-    size_t Ed = (size_t)arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
-    double *edge_a = ctx->buffer[MEGNET_BUF_EDGE_A];
-    megnet_encoder_forward(ctx, v->edge_encoder_W, v->edge_encoder_b, edge_a);
-    for (int l = 0; l < hp->n_layers; l++) {
-        mlpot_status st = threebody_block_forward(ctx, l, edge_a + (size_t)l * E * Ed);
-        if (st)
-            return st;
-        megnet_block_forward(ctx, l, &v->layer[l], ctx->h + (size_t)l * N * F,
-                             ctx->h + (size_t)(l + 1) * N * F, ctx->buffer[BUF_A_MID],
-                             edge_a + (size_t)(l + 1) * E * Ed,
-                             ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed);
-    }
-    return MLPOT_OK;
-}
-
-static mlpot_status m3gnet_backward(eval_context *ctx) {
+/* The update is additive, so dE/da_in = da (dE/da_mid) already; add the gates' dE/dh and the
+ * edge-vector adjoints of the three-body terms, and their parameter gradients. */
+static mlpot_status threebody_prelude_backward(eval_context *ctx, int l, const double *da) {
     const model_hparams *hp = ctx->hp;
     const m3gnet_params *v = ctx->params;
     m3gnet_params *grad = ctx->grad;
-    size_t N = (size_t)ctx->n_atoms, F = (size_t)hp->n_features, E = (size_t)ctx->n_edges;
-    size_t Ed = (size_t)arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
     threebody_hparams thp = threebody_sizes(hp);
-    const double *edge_a = ctx->buffer[MEGNET_BUF_EDGE_A];
-    double *dEdr = ctx->buffer[MEGNET_BUF_DEDR];
-    double *da_next = ctx->buffer[MEGNET_BUF_D_EDGE_A]; /* adjoint of the block's output a */
-    double *da_cur = da_next + E * Ed;                  /* ... and of its input */
-    memset(da_next, 0, E * Ed * sizeof *da_next); /* the readout does not see edge features */
-    memset(dEdr, 0, E * sizeof *dEdr);
-    for (int l = hp->n_layers - 1; l >= 0; l--) {
-        const double *a_in = edge_a + (size_t)l * E * Ed, *h_in = ctx->h + (size_t)l * N * F;
-        mlpot_status st = threebody_block_forward(ctx, l, a_in); /* a_mid and S again */
-        if (st)
-            return st;
-        megnet_block_backward(ctx, l, &v->layer[l], grad ? &grad->layer[l] : NULL, h_in,
-                              ctx->buffer[BUF_A_MID], edge_a + (size_t)(l + 1) * E * Ed,
-                              ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed, da_next, da_cur,
-                              dEdr);
-        /* the update is additive: dE/da_in = dE/da_mid (da_cur); add the gates' dE/dh and the
-         * edge-vector adjoints of the three-body terms */
-        threebody_params w = threebody_weights(&v->threebody[l]);
-        threebody_atoms room;
-        threebody_grads gw;
-        if (grad) {
-            m3gnet_threebody *gt = &grad->threebody[l];
-            gw = (threebody_grads){gt->W_alpha, gt->b_alpha, gt->W_value, gt->W_gate};
-        }
-        if ((st = threebody_backward(ctx->dh, ctx->edge_adjoint, grad ? &gw : NULL, da_cur,
-                                     ctx->buffer[BUF_S], &thp, &w, ctx->graph, ctx->triplets,
-                                     h_in, ctx->buffer[BUF_WORK],
-                                     work_doubles(ctx, &thp), block_atoms(ctx, l, &room),
-                                     ctx->parallel)))
-            return st;
-        double *swap = da_next;
-        da_next = da_cur;
-        da_cur = swap;
+    threebody_params w = threebody_weights(&v->threebody[l]);
+    const double *h = ctx->h + (size_t)l * ctx->n_atoms * hp->n_features;
+    threebody_atoms room;
+    threebody_grads gw;
+    if (grad) {
+        m3gnet_threebody *gt = &grad->threebody[l];
+        gw = (threebody_grads){gt->W_alpha, gt->b_alpha, gt->W_value, gt->W_gate};
     }
-    megnet_encoder_backward(ctx, v->edge_encoder_W, v->edge_encoder_b,
-                            grad ? grad->edge_encoder_W : NULL, grad ? grad->edge_encoder_b : NULL,
-                            da_next, dEdr);
-    return MLPOT_OK;
+    return threebody_backward(ctx->dh, ctx->edge_adjoint, grad ? &gw : NULL, da,
+                              ctx->buffer[BUF_S], &thp, &w, ctx->graph, ctx->triplets, h,
+                              ctx->buffer[BUF_WORK], work_doubles(ctx, &thp),
+                              block_atoms(ctx, l, &room), ctx->parallel);
+}
+
+static const megnet_prelude threebody_prelude = {threebody_prelude_forward,
+                                                 threebody_prelude_backward};
+
+static megnet_stack stack_of(const m3gnet_params *v) {
+    return (megnet_stack){v->edge_encoder_W, v->edge_encoder_b, (megnet_layer *)v->layer};
+}
+
+static mlpot_status m3gnet_forward(eval_context *ctx) {
+    megnet_stack p = stack_of(ctx->params);
+    return megnet_stack_forward(ctx, &p, &threebody_prelude);
+}
+
+static mlpot_status m3gnet_backward(eval_context *ctx) {
+    megnet_stack p = stack_of(ctx->params), g = ctx->grad ? stack_of(ctx->grad) : p;
+    return megnet_stack_backward(ctx, &p, ctx->grad ? &g : NULL, &threebody_prelude);
 }
 
 const model_arch_ops m3gnet_arch = {

@@ -2,7 +2,6 @@
  * and node updates (megnet_block.c). Edge features of every block are stored
  * ([L+1][E][E_dim]) for the reverse sweep. */
 #include <stddef.h>
-#include <string.h>
 
 #include "model/megnet_block.h"
 
@@ -24,47 +23,18 @@ static mlpot_status megnet_layout(const model_hparams *hp, tensor_table *t) {
     return st;
 }
 
+static megnet_stack stack_of(const megnet_params *v) {
+    return (megnet_stack){v->edge_encoder_W, v->edge_encoder_b, (megnet_layer *)v->layer};
+}
+
 static mlpot_status megnet_forward(eval_context *ctx) {
-    const model_hparams *hp = ctx->hp;
-    const megnet_params *v = ctx->params;
-    size_t N = (size_t)ctx->n_atoms, F = (size_t)hp->n_features, E = (size_t)ctx->n_edges;
-    size_t Ed = (size_t)arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
-    double *edge_a = ctx->buffer[MEGNET_BUF_EDGE_A];
-    megnet_encoder_forward(ctx, v->edge_encoder_W, v->edge_encoder_b, edge_a);
-    for (int l = 0; l < hp->n_layers; l++)
-        megnet_block_forward(ctx, l, &v->layer[l], ctx->h + (size_t)l * N * F,
-                             ctx->h + (size_t)(l + 1) * N * F, edge_a + (size_t)l * E * Ed,
-                             edge_a + (size_t)(l + 1) * E * Ed,
-                             ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed);
-    return MLPOT_OK;
+    megnet_stack p = stack_of(ctx->params);
+    return megnet_stack_forward(ctx, &p, NULL);
 }
 
 static mlpot_status megnet_backward(eval_context *ctx) {
-    const model_hparams *hp = ctx->hp;
-    const megnet_params *v = ctx->params;
-    megnet_params *grad = ctx->grad;
-    size_t N = (size_t)ctx->n_atoms, F = (size_t)hp->n_features, E = (size_t)ctx->n_edges;
-    size_t Ed = (size_t)arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
-    const double *edge_a = ctx->buffer[MEGNET_BUF_EDGE_A];
-    double *dEdr = ctx->buffer[MEGNET_BUF_DEDR];
-    double *da_next = ctx->buffer[MEGNET_BUF_D_EDGE_A]; /* adjoint of the block's output a */
-    double *da_cur = da_next + E * Ed;                  /* ... and of its input */
-    memset(da_next, 0, E * Ed * sizeof *da_next); /* the readout does not see edge features */
-    memset(dEdr, 0, E * sizeof *dEdr);
-    for (int l = hp->n_layers - 1; l >= 0; l--) {
-        megnet_block_backward(ctx, l, &v->layer[l], grad ? &grad->layer[l] : NULL,
-                              ctx->h + (size_t)l * N * F, edge_a + (size_t)l * E * Ed,
-                              edge_a + (size_t)(l + 1) * E * Ed,
-                              ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed, da_next, da_cur,
-                              dEdr);
-        double *swap = da_next;
-        da_next = da_cur;
-        da_cur = swap;
-    }
-    megnet_encoder_backward(ctx, v->edge_encoder_W, v->edge_encoder_b,
-                            grad ? grad->edge_encoder_W : NULL, grad ? grad->edge_encoder_b : NULL,
-                            da_next, dEdr);
-    return MLPOT_OK;
+    megnet_stack p = stack_of(ctx->params), g = ctx->grad ? stack_of(ctx->grad) : p;
+    return megnet_stack_backward(ctx, &p, ctx->grad ? &g : NULL, NULL);
 }
 
 const model_arch_ops megnet_arch = {

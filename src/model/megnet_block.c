@@ -332,3 +332,55 @@ void megnet_block_backward(eval_context *ctx, int l, const megnet_layer *p, megn
                        hi, F, p->edge_W1 + (size_t)F * M, 1, F, M);
     }
 }
+
+mlpot_status megnet_stack_forward(eval_context *ctx, const megnet_stack *p,
+                                  const megnet_prelude *prelude) {
+    const model_hparams *hp = ctx->hp;
+    size_t N = (size_t)ctx->n_atoms, F = (size_t)hp->n_features, E = (size_t)ctx->n_edges;
+    size_t Ed = (size_t)arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
+    double *edge_a = ctx->buffer[MEGNET_BUF_EDGE_A];
+    megnet_encoder_forward(ctx, p->encoder_W, p->encoder_b, edge_a);
+    for (int l = 0; l < hp->n_layers; l++) {
+        const double *a_block = edge_a + (size_t)l * E * Ed;
+        mlpot_status st;
+        if (prelude && (st = prelude->forward(ctx, l, a_block, &a_block)))
+            return st;
+        megnet_block_forward(ctx, l, &p->layer[l], ctx->h + (size_t)l * N * F,
+                             ctx->h + (size_t)(l + 1) * N * F, a_block,
+                             edge_a + (size_t)(l + 1) * E * Ed,
+                             ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed);
+    }
+    return MLPOT_OK;
+}
+
+mlpot_status megnet_stack_backward(eval_context *ctx, const megnet_stack *p,
+                                   const megnet_stack *grad, const megnet_prelude *prelude) {
+    const model_hparams *hp = ctx->hp;
+    size_t N = (size_t)ctx->n_atoms, F = (size_t)hp->n_features, E = (size_t)ctx->n_edges;
+    size_t Ed = (size_t)arch_hparam_int(hp, MEGNET_HP_EDGE_FEATURES);
+    const double *edge_a = ctx->buffer[MEGNET_BUF_EDGE_A];
+    double *dEdr = ctx->buffer[MEGNET_BUF_DEDR];
+    double *da_next = ctx->buffer[MEGNET_BUF_D_EDGE_A]; /* adjoint of the block's output a */
+    double *da_cur = da_next + E * Ed;                  /* ... and of its input */
+    memset(da_next, 0, E * Ed * sizeof *da_next); /* the readout does not see edge features */
+    memset(dEdr, 0, E * sizeof *dEdr);
+    for (int l = hp->n_layers - 1; l >= 0; l--) {
+        const double *a_block = edge_a + (size_t)l * E * Ed;
+        mlpot_status st;
+        if (prelude && (st = prelude->forward(ctx, l, a_block, &a_block)))
+            return st;
+        megnet_block_backward(ctx, l, &p->layer[l], grad ? &grad->layer[l] : NULL,
+                              ctx->h + (size_t)l * N * F, a_block,
+                              edge_a + (size_t)(l + 1) * E * Ed,
+                              ctx->buffer[MEGNET_BUF_C] + (size_t)l * N * Ed, da_next, da_cur,
+                              dEdr);
+        if (prelude && (st = prelude->backward(ctx, l, da_cur)))
+            return st;
+        double *swap = da_next;
+        da_next = da_cur;
+        da_cur = swap;
+    }
+    megnet_encoder_backward(ctx, p->encoder_W, p->encoder_b, grad ? grad->encoder_W : NULL,
+                            grad ? grad->encoder_b : NULL, da_next, dEdr);
+    return MLPOT_OK;
+}

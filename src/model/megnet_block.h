@@ -64,4 +64,26 @@ void megnet_block_backward(eval_context *ctx, int l, const megnet_layer *p, megn
                            const double *h_in, const double *a_in, const double *a_out,
                            const double *c, const double *da_out, double *da_in, double *dEdr);
 
+/* The whole stack: the encoder, then L blocks, each optionally preceded by an additive update
+ * of its input edge features (m3gnet's three-body update, model.md §8): `prelude->forward`
+ * returns a pointer to a_in + update for block l (it is called again before the block's
+ * reverse sweep, so it may recompute rather than store), and `prelude->backward` adds the
+ * update's own adjoints given da = dE/d(a_in + update) = dE/da_in. prelude may be NULL. */
+typedef struct {
+    mlpot_status (*forward)(eval_context *ctx, int l, const double *a_in, const double **a_block);
+    mlpot_status (*backward)(eval_context *ctx, int l, const double *da);
+} megnet_prelude;
+
+/* Parameters of the stack (or their gradients): the encoder and the L blocks. */
+typedef struct {
+    double *encoder_W, *encoder_b;
+    megnet_layer *layer;
+} megnet_stack;
+
+mlpot_status megnet_stack_forward(eval_context *ctx, const megnet_stack *p,
+                                  const megnet_prelude *prelude);
+/* grad (NULL: no parameter gradients) receives the encoder's and the blocks' gradients. */
+mlpot_status megnet_stack_backward(eval_context *ctx, const megnet_stack *p,
+                                   const megnet_stack *grad, const megnet_prelude *prelude);
+
 #endif
