@@ -18,14 +18,17 @@
 
 
 static const char *predict_help =
-    "usage: mlpot predict STRUCTURE... [--model FILE] [--format text|json|extxyz] [--per-atom]\n"
+    "usage: mlpot predict STRUCTURE... [--model FILE]... [--format text|json|extxyz] [--per-atom]\n"
     "                     [--symmetrize [--symprec X]] [--input-format F] [-o OUT]\n"
     "                     [--force]\n\n"
     "Energy (eV and eV/atom), forces (eV/Å), stress (eV/Å^3 and GPa, Voigt order xx yy zz yz\n"
     "xz xy; ASE sign: negative under compression) and pressure of every structure (every\n"
     "frame of a multi-frame file). Without --model, the shipped potential whose species cover\n"
     "the structure is used (and named).\n\n"
-    "  --model FILE        model file\n"
+    "  --model FILE        model file; given several times, a committee: the mean of the\n"
+    "                      models' energies, forces and stress, and their spread (energy\n"
+    "                      per atom std; per-atom force deviation sqrt(<|F_i - <F_i>|^2>),\n"
+    "                      its max and mean over atoms, as DeePMD's model deviation)\n"
     "  --format F          text (default), json (one object per structure and line) or extxyz\n"
     "                      (the structures with energy, forces, stress, ready for ASE)\n"
     "  --per-atom          also per-atom energies (they sum to the energy)\n"
@@ -37,8 +40,11 @@ static const char *predict_help =
     "  --force             replace an existing OUT of another kind (a model, dataset or\n"
     "                      structure file); OUT is never one of the inputs\n";
 
+#define PREDICT_MAX_MODELS 16
+
 typedef struct {
-    const char *model_path;
+    const char *model_paths[PREDICT_MAX_MODELS];
+    int n_models;
     const char *format;
     int per_atom, symmetrize;
     double symprec;
@@ -81,8 +87,16 @@ static void voigt_gpa(const double *stress, double out[6]) {
         out[k] = stress[idx[k]] * EV_PER_A3_IN_GPA;
 }
 
+/* The spread of a committee's predictions (n > 1 models). */
+typedef struct {
+    int n;
+    double energy_std_per_atom; /* eV/atom, population std over the models */
+    double force_dev_max, force_dev_mean; /* eV/Å, of sqrt(<|F_i - <F_i>|^2>) over atoms */
+} committee;
+
 static void write_json(FILE *fp, const char *file, int frame, const mlpot_structure *s,
-                       const mlpot_results *r, const char *model, int per_atom) {
+                       const mlpot_results *r, const char *model, int per_atom,
+                       const committee *cm) {
     int n = s->n_atoms, first = 1;
     fputc('{', fp);
     json_key(fp, &first, "file");
@@ -125,19 +139,34 @@ static void write_json(FILE *fp, const char *file, int frame, const mlpot_struct
         json_key(fp, &first, "energies");
         print_vector_json(fp, r->energies, n);
     }
+    if (cm) {
+        json_key(fp, &first, "committee_size");
+        fprintf(fp, "%d", cm->n);
+        json_key(fp, &first, "energy_std_per_atom");
+        json_number(fp, cm->energy_std_per_atom);
+        json_key(fp, &first, "force_deviation_max");
+        json_number(fp, cm->force_dev_max);
+        json_key(fp, &first, "force_deviation_mean");
+        json_number(fp, cm->force_dev_mean);
+    }
     fputs("}\n", fp);
 }
 
 static void write_text(FILE *fp, const char *file, int frame, int label_frames,
                        const mlpot_structure *s, const mlpot_results *r, const char *model,
-                       int per_atom) {
+                       int per_atom, const committee *cm) {
     int n = s->n_atoms;
     if (label_frames)
         fprintf(fp, "%s, frame %d\n", file, frame + 1);
     else
         fprintf(fp, "%s\n", file);
     fprintf(fp, "  model               %s\n", model);
-    fprintf(fp, "  energy              %.10f eV (%.10f eV/atom)\n", r->energy, r->energy / n);
+    fprintf(fp, "  energy              %.10f eV (%.10f eV/atom)%s\n", r->energy, r->energy / n,
+            cm ? ", committee mean" : "");
+    if (cm)
+        fprintf(fp, "  committee           %d models: energy std %.3f meV/atom; force deviation "
+                    "max %.4f, mean %.4f eV/Å\n",
+                cm->n, 1000 * cm->energy_std_per_atom, cm->force_dev_max, cm->force_dev_mean);
     fprintf(fp, "  forces (eV/Å)%s\n", per_atom ? "                                      "
                                                   "        energy (eV)"
                                                 : "");
@@ -167,7 +196,7 @@ static void write_text(FILE *fp, const char *file, int frame, int label_frames,
 
 /* Adds the results to a copy of the structure for extended XYZ output. */
 static mlpot_status annotate(const mlpot_structure *s, const mlpot_results *r, const char *model,
-                             int per_atom, mlpot_structure **out) {
+                             int per_atom, const committee *cm, mlpot_structure **out) {
     mlpot_structure *copy = NULL;
     mlpot_status st = mlpot_structure_copy(&copy, s);
     if (st)
@@ -184,6 +213,18 @@ static mlpot_status annotate(const mlpot_structure *s, const mlpot_results *r, c
         (r->has_stress && (st = mlpot_structure_set_stress(copy, r->stress))) ||
         (st = mlpot_structure_set_info(copy, "model", model)))
         goto fail;
+    if (cm) {
+        const char *keys[] = {"energy_std_per_atom", "force_deviation_max",
+                              "force_deviation_mean"};
+        double values[] = {cm->energy_std_per_atom, cm->force_dev_max, cm->force_dev_mean};
+        char text[40];
+        for (int k = 0; k < 3 && !st; k++) {
+            snprintf(text, sizeof text, "%.10g", values[k]);
+            st = mlpot_structure_set_info(copy, keys[k], text);
+        }
+        if (st)
+            goto fail;
+    }
     if (per_atom) {
         structure_column col = {.type = 'R', .n_cols = 1};
         if ((st = mem_strdup(&col.name, "energies")))
@@ -205,6 +246,74 @@ fail:
     return st;
 }
 
+/* The results of one model, or a committee's mean and spread (cm, n > 1); res->forces and
+ * res->energies are allocated here (the caller frees them). */
+static mlpot_status committee_compute(loaded_model *lms, int n_models, const mlpot_structure *s,
+                                      mlpot_results *res, committee *cm) {
+    size_t n = (size_t)s->n_atoms;
+    res->forces = calloc(n * 3, sizeof(double));
+    res->energies = calloc(n, sizeof(double));
+    double *all = n_models > 1 ? calloc((size_t)n_models * n * 3, sizeof *all) : NULL;
+    double *energies = n_models > 1 ? calloc(n, sizeof *energies) : NULL;
+    if (!res->forces || !res->energies || (n_models > 1 && (!all || !energies))) {
+        free(all);
+        free(energies);
+        return error_set(MLPOT_ERR_MEMORY, "out of memory");
+    }
+    if (n_models == 1) {
+        mlpot_status st = mlpot_calculator_compute(lms[0].calc, s, res);
+        return st;
+    }
+    double stress_sum[9] = {0}, e[PREDICT_MAX_MODELS];
+    int has_stress = 1;
+    mlpot_status st = MLPOT_OK;
+    for (int k = 0; k < n_models && !st; k++) {
+        double stress[9];
+        mlpot_results r = {.forces = all + (size_t)k * n * 3, .stress = stress,
+                           .energies = energies};
+        if ((st = mlpot_calculator_compute(lms[k].calc, s, &r)))
+            break;
+        e[k] = r.energy;
+        has_stress = has_stress && r.has_stress;
+        for (int x = 0; x < 9; x++)
+            stress_sum[x] += stress[x];
+        for (size_t i = 0; i < n; i++)
+            res->energies[i] += energies[i] / n_models;
+    }
+    if (!st) {
+        double mean = 0, var = 0;
+        for (int k = 0; k < n_models; k++)
+            mean += e[k] / n_models;
+        for (int k = 0; k < n_models; k++)
+            var += (e[k] - mean) * (e[k] - mean) / n_models;
+        res->energy = mean;
+        cm->energy_std_per_atom = sqrt(var) / (double)n;
+        res->has_stress = has_stress;
+        for (int x = 0; x < 9; x++)
+            res->stress[x] = stress_sum[x] / n_models;
+        cm->force_dev_max = cm->force_dev_mean = 0;
+        for (size_t i = 0; i < n; i++) {
+            double dev = 0;
+            for (int x = 0; x < 3; x++) {
+                double m = 0;
+                for (int k = 0; k < n_models; k++)
+                    m += all[(size_t)k * n * 3 + 3 * i + (size_t)x] / n_models;
+                res->forces[3 * i + (size_t)x] = m;
+                for (int k = 0; k < n_models; k++) {
+                    double d = all[(size_t)k * n * 3 + 3 * i + (size_t)x] - m;
+                    dev += d * d / n_models;
+                }
+            }
+            dev = sqrt(dev);
+            cm->force_dev_max = fmax(cm->force_dev_max, dev);
+            cm->force_dev_mean += dev / (double)n;
+        }
+    }
+    free(all);
+    free(energies);
+    return st;
+}
+
 int cli_predict(int argc, char **argv) {
     enum { O_MODEL = 256, O_FORMAT, O_PER_ATOM, O_SYM, O_SYMPREC, O_INFMT, O_FORCE };
     static const struct option long_options[] = {
@@ -222,7 +331,12 @@ int cli_predict(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, ":ho:", long_options, NULL)) != -1) {
         switch (c) {
-        case O_MODEL: opt.model_path = optarg; break;
+        case O_MODEL:
+            if (opt.n_models == PREDICT_MAX_MODELS)
+                return cli_usage_error("predict", "at most %d --model files",
+                                       PREDICT_MAX_MODELS);
+            opt.model_paths[opt.n_models++] = optarg;
+            break;
         case O_FORMAT: opt.format = optarg; break;
         case O_PER_ATOM: opt.per_atom = 1; break;
         case O_SYM: opt.symmetrize = 1; break;
@@ -252,20 +366,28 @@ int cli_predict(int argc, char **argv) {
     int is_xyz = !strcmp(opt.format, "extxyz");
     cli_file_kind kind = is_xyz ? CLI_KIND_STRUCTURE : CLI_KIND_TEXT;
     /* the inputs: the structure files and the model */
-    const char **inputs = malloc((size_t)(argc - optind + 1) * sizeof *inputs);
+    const char **inputs = malloc((size_t)(argc - optind + opt.n_models + 1) * sizeof *inputs);
     if (!inputs)
         return CLI_EXIT_FAILURE;
     for (int a = optind; a < argc; a++)
         inputs[a - optind] = argv[a];
-    inputs[argc - optind] = opt.model_path;
-    int output_ok = cli_check_output("predict", output, kind, inputs, argc - optind + 1, force);
+    for (int k = 0; k < opt.n_models; k++)
+        inputs[argc - optind + k] = opt.model_paths[k];
+    int output_ok =
+        cli_check_output("predict", output, kind, inputs, argc - optind + opt.n_models, force);
     free(inputs);
     if (!output_ok)
         return CLI_EXIT_FAILURE;
     if (is_xyz ? mlpot_writer_open(&xyz, output ? output : "-", "extxyz") != MLPOT_OK
                : !cli_output_open(&out, output))
         return is_xyz ? cli_fail() : CLI_EXIT_FAILURE;
-    loaded_model lm = {0};
+    loaded_model *lms = calloc(PREDICT_MAX_MODELS, sizeof *lms); /* 4 kB paths each */
+    if (!lms) {
+        fprintf(stderr, "mlpot: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    int n_models = opt.n_models ? opt.n_models : 1;
+    char label[4096] = "";
     int status = 0;
     for (int a = optind; a < argc && !status; a++) {
         mlpot_reader *r = NULL;
@@ -290,28 +412,31 @@ int cli_predict(int argc, char **argv) {
                 break;
             }
             char path[4096];
-            if (opt.model_path) {
-                snprintf(path, sizeof path, "%s", opt.model_path);
-            } else if (!cli_default_potential(s, path, sizeof path)) {
+            int loaded = 1;
+            for (int k = 0; k < n_models && loaded; k++) {
+                if (opt.n_models) {
+                    snprintf(path, sizeof path, "%s", opt.model_paths[k]);
+                } else if (!cli_default_potential(s, path, sizeof path)) {
+                    loaded = 0;
+                    break;
+                }
+                loaded = load_model(&lms[k], path);
+            }
+            if (!loaded) {
                 mlpot_structure_free(s);
                 status = CLI_EXIT_FAILURE;
                 break;
             }
-            if (!load_model(&lm, path)) {
-                mlpot_structure_free(s);
-                status = CLI_EXIT_FAILURE;
-                break;
-            }
-            if (!opt.model_path && frame == 0 && a == optind)
+            if (!opt.n_models && frame == 0 && a == optind)
                 fprintf(stderr, "mlpot: using potential %s\n", path);
-            int n = s->n_atoms;
+            size_t used = 0;
+            for (int k = 0; k < n_models && used < sizeof label; k++)
+                used += (size_t)snprintf(label + used, sizeof label - used, "%s%s", k ? ", " : "",
+                                         lms[k].path);
             double stress[9];
             mlpot_results res = {.stress = stress};
-            res.forces = calloc((size_t)n * 3, sizeof(double));
-            res.energies = calloc((size_t)n, sizeof(double));
-            mlpot_status st = (!res.forces || !res.energies)
-                                  ? MLPOT_ERR_MEMORY
-                                  : mlpot_calculator_compute(lm.calc, s, &res);
+            committee cm = {.n = n_models};
+            mlpot_status st = committee_compute(lms, n_models, s, &res, &cm);
             if (st == MLPOT_OK && opt.symmetrize) {
                 if (!structure_is_periodic3(s))
                     st = error_set(MLPOT_ERR_INVALID_ARGUMENT, "--symmetrize needs a structure periodic in three "
@@ -325,14 +450,17 @@ int cli_predict(int argc, char **argv) {
                 status = CLI_EXIT_FAILURE;
             } else if (is_xyz) {
                 mlpot_structure *annotated = NULL;
-                if (annotate(s, &res, path, opt.per_atom, &annotated) ||
+                if (annotate(s, &res, label, opt.per_atom, n_models > 1 ? &cm : NULL,
+                             &annotated) ||
                     mlpot_writer_write(xyz, annotated))
                     status = cli_fail();
                 mlpot_structure_free(annotated);
             } else if (!strcmp(opt.format, "json")) {
-                write_json(out.fp, argv[a], frame, s, &res, path, opt.per_atom);
+                write_json(out.fp, argv[a], frame, s, &res, label, opt.per_atom,
+                           n_models > 1 ? &cm : NULL);
             } else {
-                write_text(out.fp, argv[a], frame, label_frames, s, &res, path, opt.per_atom);
+                write_text(out.fp, argv[a], frame, label_frames, s, &res, label, opt.per_atom,
+                           n_models > 1 ? &cm : NULL);
             }
             free(res.forces);
             free(res.energies);
@@ -340,8 +468,11 @@ int cli_predict(int argc, char **argv) {
         }
         mlpot_reader_close(r);
     }
-    mlpot_calculator_free(lm.calc);
-    mlpot_model_free(lm.model);
+    for (int k = 0; k < PREDICT_MAX_MODELS; k++) {
+        mlpot_calculator_free(lms[k].calc);
+        mlpot_model_free(lms[k].model);
+    }
+    free(lms);
     if (is_xyz) {
         if (status) {
             mlpot_writer_abort(xyz);

@@ -180,4 +180,45 @@ run "$MLPOT" predict "$TMP/mol.xyz" --model "$MODEL" --symmetrize
 expect_rc 1 "--symmetrize on a molecule"
 expect_in err "periodic" "--symmetrize on a molecule message"
 
+# a committee of two models: the mean of their predictions and their spread, against the two
+# predictions made one model at a time
+"$MLPOT" model init --arch megnet --species O,Si --cutoff 4.5 --features 8 --layers 2 --basis 6 \
+    --edge-features 4 --megnet-hidden 5 --bias-std 0.2 --seed 9 -o "$TMP/second.h5" 2>/dev/null
+"$MLPOT" convert "$SRC/structures/Si.vasp" "$TMP/si_rattled.xyz" 2>/dev/null
+/usr/bin/python3 - "$TMP/si_rattled.xyz" <<'PY' || bad "rattling a structure for the committee check"
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+for k in range(2, len(lines)):
+    w = lines[k].split()
+    w[1:4] = [f"{float(x) + 0.05 * ((k * 7 + j * 3) % 5 - 2):.8f}" for j, x in enumerate(w[1:4])]
+    lines[k] = " ".join(w)
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+for m in "$MODEL" "$TMP/second.h5"; do
+    "$MLPOT" predict "$TMP/si_rattled.xyz" --model "$m" --format json --per-atom >>"$TMP/single.json"
+done
+run "$MLPOT" predict "$TMP/si_rattled.xyz" --model "$MODEL" --model "$TMP/second.h5" \
+    --format json --per-atom
+expect_rc 0 "predict with a committee of two models"
+/usr/bin/python3 - "$TMP/single.json" "$TMP/out" <<'PY' && ok || bad "committee mean and deviation"
+import json, sys
+import numpy as np
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+c = json.loads(open(sys.argv[2]).readline())
+n = c["n_atoms"]
+assert c["committee_size"] == 2
+assert abs(c["energy"] - (a["energy"] + b["energy"]) / 2) < 1e-12 * (1 + abs(c["energy"]))
+fa, fb, fc = (np.array(x["forces"]) for x in (a, b, c))
+assert np.abs(fc - (fa + fb) / 2).max() < 1e-12
+assert np.abs(np.array(c["stress"]) - (np.array(a["stress"]) + np.array(b["stress"])) / 2).max() < 1e-14
+assert np.abs(np.array(c["energies"]) - (np.array(a["energies"]) + np.array(b["energies"])) / 2).max() < 1e-12
+dev = np.sqrt((((fa - fc) ** 2 + (fb - fc) ** 2) / 2).sum(axis=1))
+assert dev.max() > 1e-3  # the two models disagree
+assert abs(c["force_deviation_max"] - dev.max()) < 1e-12
+assert abs(c["force_deviation_mean"] - dev.mean()) < 1e-12
+assert abs(c["energy_std_per_atom"] - abs(a["energy"] - b["energy"]) / 2 / n) < 1e-12
+PY
+run "$MLPOT" predict "$TMP/si_rattled.xyz" --model "$MODEL" --model "$TMP/second.h5"
+expect_in out "committee           2 models" "the text output names the committee"
+
 finish "cli predict"
