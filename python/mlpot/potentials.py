@@ -1,6 +1,7 @@
 """potentials.py — the shipped potentials: model files (*.h5, by name) in $MLPOT_POTENTIALS,
-the source tree's potentials/ (beside python/), and <prefix>/share/mlpot/potentials of an
-installed mlpot; find_potential() picks the first whose species cover a structure."""
+<prefix>/share/mlpot/potentials of an installed mlpot, and the source tree's potentials/
+(beside python/), in the order `mlpot predict` searches them; find_potential() picks the first
+whose species cover a structure."""
 
 import glob
 import os
@@ -25,10 +26,12 @@ def _installed_prefixes():
 
 def potential_dirs():
     """The directories searched, in order (existing ones only, without repeats)."""
+    # the order of the command-line tool (src/cli/default_potential.c): the environment, the
+    # installed potentials, then the source tree's
     candidates = [os.environ.get("MLPOT_POTENTIALS")]
+    candidates += [os.path.join(p, "share", "mlpot", "potentials") for p in _installed_prefixes()]
     if SOURCE_TREE:
         candidates.append(os.path.join(SOURCE_TREE, "potentials"))
-    candidates += [os.path.join(p, "share", "mlpot", "potentials") for p in _installed_prefixes()]
     dirs = []
     for d in candidates:
         if d and os.path.isdir(d) and os.path.realpath(d) not in map(os.path.realpath, dirs):
@@ -62,5 +65,5 @@ def find_potential(numbers):
     looked = ", ".join(potential_dirs()) or "nowhere: none of the directories exists"
     found = "; ".join(seen) if seen else "none"
     raise MlpotError(f"no shipped potential covers {_symbols(wanted)}; potentials found: {found} "
-                     f"(searched $MLPOT_POTENTIALS, the source tree and <prefix>/share/mlpot/"
-                     f"potentials: {looked}); pass model=PATH")
+                     f"(searched $MLPOT_POTENTIALS, <prefix>/share/mlpot/potentials and the "
+                     f"source tree: {looked}); pass model=PATH")

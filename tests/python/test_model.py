@@ -132,6 +132,26 @@ class Workspace(unittest.TestCase):
             self.assertFalse(model.covers([14, 8]))
 
 
+class PotentialSearch(unittest.TestCase):
+    def test_same_order_as_the_command_line(self):
+        """$MLPOT_POTENTIALS first, then the installed prefixes' share/mlpot/potentials, the
+        source tree last (as src/cli/default_potential.c)."""
+        from mlpot import potentials
+        saved = potentials._installed_prefixes
+        with tempfile.TemporaryDirectory() as env, tempfile.TemporaryDirectory() as prefix:
+            share = os.path.join(prefix, "share", "mlpot", "potentials")
+            os.makedirs(share)
+            potentials._installed_prefixes = lambda: [prefix]
+            os.environ["MLPOT_POTENTIALS"] = env
+            try:
+                dirs = [os.path.realpath(d) for d in potentials.potential_dirs()]
+            finally:
+                del os.environ["MLPOT_POTENTIALS"]
+                potentials._installed_prefixes = saved
+            source = os.path.realpath(os.path.dirname(SI_MODEL))
+            self.assertEqual(dirs, [os.path.realpath(env), os.path.realpath(share), source])
+
+
 class Errors(unittest.TestCase):
     def test_missing_model_file(self):
         missing = os.path.join(tempfile.gettempdir(), "no-such-dir", "missing-model.h5")
