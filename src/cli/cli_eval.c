@@ -9,6 +9,7 @@
 
 #include "cli/cli_common.h"
 #include "train/metrics.h"
+#include "core/elements.h"
 #include "core/units.h"
 #include "cli/svg_plot.h"
 #include "io/structure.h"
@@ -197,8 +198,8 @@ int cli_eval(int argc, char **argv) {
         (is_h5 ? dataset_open(&d, data_path) != MLPOT_OK
                : mlpot_reader_open(&reader, data_path, NULL) != MLPOT_OK))
         status = cli_fail();
-    error_stats *groups = NULL, overall = {.name = "all"};
-    int n_groups = 0;
+    error_stats *groups = NULL, *species = NULL, overall = {.name = "all"};
+    int n_groups = 0, n_species = 0;
     series energy = {0}, force = {0}, stress = {0};
     for (int k = 0; !status; k++) {
         mlpot_structure *s = NULL;
@@ -231,6 +232,19 @@ int cli_eval(int argc, char **argv) {
             error_stats_add(&overall, s, &r);
             if (g)
                 error_stats_add(g, s, &r);
+            for (int i = 0; s->forces && i < n; i++) { /* force errors by element */
+                error_stats *e = stats_for(&species, &n_species, element_symbol(s->numbers[i]));
+                if (!e)
+                    continue;
+                e->atoms++;
+                for (int x = 0; x < 3; x++)
+                    if (isfinite(s->forces[3 * i + x])) {
+                        double dF = r.forces[3 * i + x] - s->forces[3 * i + x];
+                        e->f_abs += fabs(dF);
+                        e->f_sq += dF * dF;
+                        e->f_n++;
+                    }
+            }
             if (s->has_energy && isfinite(s->energy))
                 series_add(&energy, s->energy / n, r.energy / n);
             if (s->forces)
@@ -250,6 +264,11 @@ int cli_eval(int argc, char **argv) {
         fprintf(stderr, "mlpot: %s: no frames\n", data_path);
         status = CLI_EXIT_FAILURE;
     }
+    if (!status && overall.e_n + overall.f_n + overall.s_n == 0) {
+        fprintf(stderr, "mlpot: %s: no energy, force or stress labels to compare with (mlpot "
+                        "predict gives the model's predictions)\n", data_path);
+        status = CLI_EXIT_FAILURE;
+    }
     if (!status && json) {
         int first = 1;
         fputc('{', stdout);
@@ -266,6 +285,22 @@ int cli_eval(int argc, char **argv) {
             json_key(stdout, &inner, groups[g].name);
             json_stats(stdout, &groups[g]);
         }
+        fputc('}', stdout);
+        json_key(stdout, &first, "forces_by_species");
+        fputc('{', stdout);
+        inner = 1;
+        for (int g = 0; g < n_species; g++) {
+            json_key(stdout, &inner, species[g].name);
+            fputc('{', stdout);
+            int f = 1;
+            json_key(stdout, &f, "atoms");
+            fprintf(stdout, "%ld", species[g].atoms);
+            json_key(stdout, &f, "force_mae_ev_per_a");
+            json_number(stdout, metrics_mean(species[g].f_abs, species[g].f_n));
+            json_key(stdout, &f, "force_rmse_ev_per_a");
+            json_number(stdout, sqrt(metrics_mean(species[g].f_sq, species[g].f_n)));
+            fputc('}', stdout);
+        }
         fputs("}}\n", stdout);
     } else if (!status) {
         printf("%s on %s\n", model_path, data_path);
@@ -275,6 +310,13 @@ int cli_eval(int argc, char **argv) {
         for (int g = 0; g < n_groups; g++)
             print_row(&groups[g]);
         print_row(&overall);
+        if (n_species > 0) {
+            printf("\n%-24s %7s  %8s %8s\n", "forces by species", "atoms", "F MAE", "F RMSE");
+            for (int g = 0; g < n_species; g++)
+                printf("%-24s %7ld  %8.4f %8.4f\n", species[g].name, species[g].atoms,
+                       metrics_mean(species[g].f_abs, species[g].f_n),
+                       sqrt(metrics_mean(species[g].f_sq, species[g].f_n)));
+        }
     }
     if (!status && plot) {
         cli_output out;
@@ -309,6 +351,7 @@ int cli_eval(int argc, char **argv) {
     free(stress.ref);
     free(stress.pred);
     free(groups);
+    free(species);
     dataset_close(d);
     mlpot_reader_close(reader);
     mlpot_graph_free(graph);

@@ -177,6 +177,15 @@ run "$MLPOT" eval "$TMP/a.h5" "$TMP/data.h5" --log "$TMP/a.h5.csv"
 expect_rc 2 "--log without --curve"
 run "$MLPOT" eval "$TMP/a.h5" "$TMP/missing.h5"
 expect_rc 1 "eval on a missing file"
+# force errors by species: one species here, so its row is the overall force error
+run "$MLPOT" eval "$TMP/a.h5" "$TMP/data.h5" --json
+expect_in out '"forces_by_species": {"Si": {"atoms": 384' "eval: force errors by species"
+overall_f=$(sed -n 's/.*"overall": {[^}]*"force_mae_ev_per_a": \([^,}]*\).*/\1/p' "$TMP/out")
+si_f=$(sed -n 's/.*"Si": {[^}]*"force_mae_ev_per_a": \([^,}]*\).*/\1/p' "$TMP/out")
+expect_near "$si_f" "$overall_f" 1e-12 "eval: the one species' force MAE is the overall one"
+# unlabelled input: a clear message, not a table of nan
+run "$MLPOT" eval "$TMP/a.h5" "$SRC/structures/Si.vasp"
+expect_one_line_error 1 "eval on unlabelled structures" "no energy, force or stress labels"
 
 # --- usage errors ---
 run "$MLPOT" train -o "$TMP/e.h5"
