@@ -180,8 +180,19 @@ static int describe(const char *path, int frame, int label_frames, const mlpot_s
     printf("  atoms               %d\n", s->n_atoms);
     printf("  periodic            %s %s %s\n", s->pbc[0] ? "T" : "F", s->pbc[1] ? "T" : "F",
            s->pbc[2] ? "T" : "F");
-    printf("  cell lengths (Å)    %.6f %.6f %.6f\n", lengths[0], lengths[1], lengths[2]);
-    printf("  cell angles (°)     %.4f %.4f %.4f\n", angles[0], angles[1], angles[2]);
+    if (lengths[0] > 0 || lengths[1] > 0 || lengths[2] > 0) {
+        printf("  cell lengths (Å)    %.6f %.6f %.6f\n", lengths[0], lengths[1], lengths[2]);
+        printf("  cell angles (°)    ");
+        for (int k = 0; k < 3; k++) { /* an angle with a zero-length vector is not defined */
+            if (isnan(angles[k]))
+                printf(" -");
+            else
+                printf(" %.4f", angles[k]);
+        }
+        printf("\n");
+    } else {
+        printf("  cell                none\n");
+    }
     if (periodic3) {
         printf("  volume (Å^3)        %.4f (%.4f per atom)\n", volume,
                s->n_atoms ? volume / s->n_atoms : 0.0);

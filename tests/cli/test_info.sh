@@ -189,5 +189,12 @@ run "$MLPOT" info --species Si "$TMP/vasp4.vasp" --json
 expect_rc 0 "VASP 4 with --species"
 expect_in out '"formula": "Si8"' "VASP 4 with --species formula"
 
+# a molecule has no cell: no nan angles
+printf '3\nProperties=species:S:1:pos:R:3\nO 0 0 0\nH 0.96 0 0\nH -0.24 0.93 0\n' >"$TMP/water.xyz"
+run "$MLPOT" info "$TMP/water.xyz"
+expect_rc 0 "info on a molecule"
+expect_in out "cell                none" "a molecule's cell is none"
+expect_not_in out "nan" "no nan in info on a molecule"
+
 echo "cli info: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
