@@ -30,6 +30,35 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
     return CLI_EXIT_USAGE;
 }
 
+int cli_check_structure_format(const char *command, const char *path, const char *format,
+                               int output) {
+    const char *option = output ? "--output-format" : "--input-format";
+    const char *names = output ? "vasp|extxyz" : "vasp|extxyz|cif";
+    if (format) {
+        if (!strcmp(format, "vasp") || !strcmp(format, "extxyz") ||
+            (!output && !strcmp(format, "cif")))
+            return 1;
+        cli_usage_error(command, "%s must be %s, got '%s'", option,
+                        output ? "vasp or extxyz" : "vasp, extxyz or cif", format);
+        return 0;
+    }
+    const char *from_name = mlpot_format_from_path(path);
+    if (from_name && !(output && !strcmp(from_name, "cif")))
+        return 1;
+    if (!strcmp(path, "-"))
+        cli_usage_error(command, "'-' (standard %s) needs %s %s", output ? "output" : "input",
+                        option, names);
+    else if (from_name)
+        cli_usage_error(command, "%s: the %s format is read only; write vasp or extxyz "
+                        "(*.vasp, POSCAR*, *.xyz, *.extxyz, or %s %s)",
+                        path, from_name, option, names);
+    else
+        cli_usage_error(command, "cannot tell the format of '%s' from its name: expected "
+                        "POSCAR*, CONTCAR*, *.vasp, *.poscar, *.xyz, *.extxyz%s, or %s %s",
+                        path, output ? "" : " or *.cif", option, names);
+    return 0;
+}
+
 int cli_parse_double(const char *command, const char *option, const char *text, double *value) {
     if (!parse_double(text, value)) {
         cli_usage_error(command, "%s expects a number, got '%s'", option, text);

@@ -53,6 +53,14 @@ typedef enum {
 int cli_check_output(const char *command, const char *output, cli_file_kind kind,
                      const char *const *inputs, int n_inputs, int force);
 
+/* The format of a structure file, checked before any work: `format` (the value of
+ * --input-format, or of --output-format when output) must be one mlpot reads (vasp, extxyz,
+ * cif) or writes (vasp, extxyz); without it the file's name must say one ('-' never does).
+ * Prints "mlpot <command>: ..." naming --input-format or --output-format and returns 0 when it
+ * is unknown; 1 when the file can be read or written. */
+int cli_check_structure_format(const char *command, const char *path, const char *format,
+                               int output);
+
 /* A trajectory is extended XYZ: a --traj name that says another format (a VASP file holds one
  * structure) is a usage error, printed, returning 0; NULL passes. */
 int cli_check_trajectory_name(const char *command, const char *traj);

@@ -7,17 +7,25 @@
 #include "cli/cli_common.h"
 
 static const char *convert_help =
-    "usage: mlpot convert IN OUT [--from vasp|extxyz|cif] [--to vasp|extxyz]\n"
-    "                            [--species Si,O] [--force]\n\n"
+    "usage: mlpot convert IN OUT [--input-format vasp|extxyz|cif]\n"
+    "                            [--output-format vasp|extxyz] [--species Si,O] [--force]\n\n"
     "Converts structures between formats; formats come from the file names (POSCAR*,\n"
     "CONTCAR*, *.vasp, *.poscar; *.xyz, *.extxyz; *.cif, read only) unless given. Every\n"
     "frame of IN is written to OUT (a VASP file holds one). Energies, forces, stress and\n"
     "extra per-atom columns are kept in extended XYZ. OUT is written to a temporary file and\n"
     "renamed when complete; '-' writes to standard output. OUT is never IN; an existing OUT\n"
-    "that is a model or dataset is replaced only with --force.\n";
+    "that is a model or dataset is replaced only with --force.\n\n"
+    "  --input-format F    vasp, extxyz or cif: the format of IN (default: from its name;\n"
+    "                      needed for '-', standard input); --from F is the same option\n"
+    "  --output-format F   vasp or extxyz: the format of OUT (default: from its name;\n"
+    "                      needed for '-'); --to F is the same option\n"
+    "  --species Si,O      element symbols for VASP 4 files without a species line\n"
+    "  --force             replace an OUT that is a model or dataset\n";
 
 int cli_convert(int argc, char **argv) {
-    static const struct option long_options[] = {{"from", required_argument, 0, 'f'},
+    static const struct option long_options[] = {{"input-format", required_argument, 0, 'f'},
+                                                 {"output-format", required_argument, 0, 't'},
+                                                 {"from", required_argument, 0, 'f'},
                                                  {"to", required_argument, 0, 't'},
                                                  {"species", required_argument, 0, 'S'},
                                                  {"force", no_argument, 0, 'F'},
@@ -43,8 +51,9 @@ int cli_convert(int argc, char **argv) {
         return cli_usage_error("convert", "expected an input and an output file, got %d names",
                                argc - optind);
     const char *in = argv[optind], *out = argv[optind + 1];
-    if (!strcmp(out, "-") && !to)
-        return cli_usage_error("convert", "writing to '-' needs --to vasp|extxyz");
+    if (!cli_check_structure_format("convert", in, read_opt.format, 0) ||
+        !cli_check_structure_format("convert", out, to, 1))
+        return CLI_EXIT_USAGE;
     if (!cli_check_output("convert", out, CLI_KIND_STRUCTURE, &in, 1, force))
         return CLI_EXIT_FAILURE;
     mlpot_reader *r = NULL;

@@ -25,7 +25,8 @@
 #define INFO_TEXT_MAX_CONFIG_TYPES 30
 
 static const char *dataset_help =
-    "usage: mlpot dataset convert IN... -o OUT [--format vasp|extxyz] [--species Si,O]\n"
+    "usage: mlpot dataset convert IN... -o OUT [--input-format F] [--output-format F]\n"
+    "                             [--species Si,O]\n"
     "       mlpot dataset info FILE [--json] [--cutoff R]\n"
     "       mlpot dataset split FILE --fractions A,B[,C...] [--seed S] -o OUT_A -o OUT_B...\n\n"
     "Training datasets in the HDF5 format of formats.md (*.h5, *.hdf5). 'mlpot dataset\n"
@@ -35,8 +36,8 @@ static const char *dataset_help =
 #define DATASET_INFO_CUTOFF 5.0
 
 static const char *convert_help =
-    "usage: mlpot dataset convert IN... -o OUT [--format vasp|extxyz] [--species Si,O]\n"
-    "                             [--force]\n\n"
+    "usage: mlpot dataset convert IN... -o OUT [--input-format vasp|extxyz|cif]\n"
+    "                             [--output-format vasp|extxyz] [--species Si,O] [--force]\n\n"
     "Writes every frame of the inputs, in order, to OUT. Inputs are structure files (extended\n"
     "XYZ, VASP) or datasets (*.h5, *.hdf5); OUT is a dataset (*.h5, *.hdf5) or a structure file\n"
     "(*.xyz, *.extxyz; POSCAR for a single frame). Energy, forces and stress come from each\n"
@@ -47,7 +48,10 @@ static const char *convert_help =
     "  -o, --output OUT   the file to write (required); never one of the inputs\n"
     "  --force            replace OUT even if it is a file of another kind (a model; a\n"
     "                     structure file when OUT is a dataset, or the reverse)\n"
-    "  --format F         format of the structure-file inputs (default: from the names)\n"
+    "  --input-format F   vasp, extxyz or cif: the format of the structure-file inputs\n"
+    "                     (default: from each name); --format F is the same option\n"
+    "  --output-format F  vasp or extxyz: the format of a structure-file OUT (default: from\n"
+    "                     its name)\n"
     "  --species S        element symbols for VASP 4 files without a species line\n";
 
 static const char *info_help =
@@ -210,14 +214,16 @@ static mlpot_status convert_structure_input(convert_output *out, const char *pat
 
 static int dataset_convert(int argc, char **argv) {
     static const struct option long_options[] = {{"output", required_argument, 0, 'o'},
+                                                 {"input-format", required_argument, 0, 'f'},
                                                  {"format", required_argument, 0, 'f'},
+                                                 {"output-format", required_argument, 0, 't'},
                                                  {"species", required_argument, 0, 'S'},
                                                  {"force", no_argument, 0, 'R'},
                                                  {"help", no_argument, 0, 'h'},
                                                  {0, 0, 0, 0}};
     const char *cmd = "dataset convert";
     mlpot_read_options read_opt = {0};
-    const char *output = NULL;
+    const char *output = NULL, *output_format = NULL;
     int c, force = 0;
     opterr = 0;
     optind = 1;
@@ -229,6 +235,7 @@ static int dataset_convert(int argc, char **argv) {
             output = optarg;
             break;
         case 'f': read_opt.format = optarg; break;
+        case 't': output_format = optarg; break;
         case 'S': read_opt.species = optarg; break;
         case 'R': force = 1; break;
         case 'h': fputs(convert_help, stdout); return 0;
@@ -240,18 +247,30 @@ static int dataset_convert(int argc, char **argv) {
         return cli_usage_error(cmd, "expected at least one input file");
     if (!output)
         return cli_usage_error(cmd, "-o OUT is required");
-    if (!is_dataset_path(output) && !mlpot_format_from_path(output))
+    if (!is_dataset_path(output) && !output_format && !mlpot_format_from_path(output))
         return cli_usage_error(cmd,
-                               "cannot tell the format of '%s'; expected *.h5, *.hdf5, *.xyz, "
-                               "*.extxyz, *.vasp, POSCAR* or CONTCAR*",
+                               "cannot tell the format of '%s' from its name: expected *.h5, "
+                               "*.hdf5 (a dataset), *.xyz, *.extxyz, *.vasp, POSCAR* or "
+                               "CONTCAR*, or --output-format vasp|extxyz",
                                output);
+    if (is_dataset_path(output) && output_format)
+        return cli_usage_error(cmd, "--output-format is for a structure-file OUT; '%s' is a "
+                               "dataset (by its name)", output);
+    if (!is_dataset_path(output) &&
+        !cli_check_structure_format(cmd, output, output_format, 1))
+        return CLI_EXIT_USAGE;
+    for (int i = optind; i < argc; i++)
+        if (!is_dataset_path(argv[i]) &&
+            !cli_check_structure_format(cmd, argv[i], read_opt.format, 0))
+            return CLI_EXIT_USAGE;
     if (!cli_check_output(cmd, output,
                           is_dataset_path(output) ? CLI_KIND_DATASET : CLI_KIND_STRUCTURE,
                           (const char *const *)argv + optind, argc - optind, force))
         return CLI_EXIT_FAILURE;
     convert_output out = {0};
     mlpot_status st = is_dataset_path(output) ? dataset_writer_open(&out.dataset_out, output)
-                                              : mlpot_writer_open(&out.structure_out, output, NULL);
+                                              : mlpot_writer_open(&out.structure_out, output,
+                                                                  output_format);
     if (st)
         return cli_fail();
     progress_start(&out.bar, -1);

@@ -19,15 +19,17 @@
 
 static const char *eval_help =
     "usage: mlpot eval MODEL.h5 DATA [--json] [--plot parity.svg] [--log train.csv\n"
-    "                  --curve curve.svg] [--force]\n\n"
-    "Errors of a potential on labelled data (an HDF5 dataset, *.h5 or *.hdf5, or\n"
-    "extended XYZ files): MAE and RMSE of the energy per atom (meV/atom), of the force\n"
+    "                  --curve curve.svg] [--input-format F] [--force]\n\n"
+    "Errors of a potential on labelled data (an HDF5 dataset, *.h5 or *.hdf5, or a\n"
+    "structure file, usually extended XYZ): MAE and RMSE of the energy per atom (meV/atom), of the force\n"
     "components (eV/Å) and of the six independent stress components (GPa), over all frames and\n"
     "per config type.\n\n"
     "  --json         one JSON object instead of the table\n"
     "  --plot FILE    SVG parity plots (energy per atom, force components, stress components)\n"
     "  --log CSV      a training log (MODEL.h5.csv) ...\n"
     "  --curve FILE   ... drawn as an SVG learning curve (loss and validation MAEs per epoch)\n"
+    "  --input-format F  DATA is a structure file in format F: vasp, extxyz or cif (default:\n"
+    "                 a dataset by the name *.h5 or *.hdf5, else the format from the name)\n"
     "  --force        replace an existing plot file that is a model, dataset or structure\n"
     "                 file (never an input)\n";
 
@@ -151,13 +153,15 @@ static int write_curve(const char *log, const char *path) {
 }
 
 int cli_eval(int argc, char **argv) {
-    enum { O_JSON = 256, O_PLOT, O_LOG, O_CURVE, O_FORCE };
+    enum { O_JSON = 256, O_PLOT, O_LOG, O_CURVE, O_FORCE, O_INFMT };
     static const struct option long_options[] = {
         {"json", no_argument, 0, O_JSON}, {"plot", required_argument, 0, O_PLOT},
         {"log", required_argument, 0, O_LOG}, {"curve", required_argument, 0, O_CURVE},
-        {"force", no_argument, 0, O_FORCE}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"force", no_argument, 0, O_FORCE}, {"help", no_argument, 0, 'h'},
+        {"input-format", required_argument, 0, O_INFMT}, {0, 0, 0, 0}};
     int json = 0, replace_other_kinds = 0, c;
     const char *plot = NULL, *log = NULL, *curve = NULL;
+    mlpot_read_options read_opt = {0};
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
@@ -167,6 +171,7 @@ int cli_eval(int argc, char **argv) {
         case O_LOG: log = optarg; break;
         case O_CURVE: curve = optarg; break;
         case O_FORCE: replace_other_kinds = 1; break;
+        case O_INFMT: read_opt.format = optarg; break;
         case 'h': fputs(eval_help, stdout); return 0;
         case ':': return cli_usage_error("eval", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
@@ -177,6 +182,11 @@ int cli_eval(int argc, char **argv) {
     if (argc - optind != 2)
         return cli_usage_error("eval", "expected a model file and a data file");
     const char *model_path = argv[optind], *data_path = argv[optind + 1];
+    size_t len = strlen(data_path);
+    int is_h5 = !read_opt.format && ((len > 3 && !strcmp(data_path + len - 3, ".h5")) ||
+                                     (len > 5 && !strcmp(data_path + len - 5, ".hdf5")));
+    if (!is_h5 && !cli_check_structure_format("eval", data_path, read_opt.format, 0))
+        return CLI_EXIT_USAGE;
     const char *inputs[] = {model_path, data_path, log};
     if (!cli_check_output("eval", plot, CLI_KIND_TEXT, inputs, 3, replace_other_kinds) ||
         !cli_check_output("eval", curve, CLI_KIND_TEXT, inputs, 3, replace_other_kinds))
@@ -187,16 +197,13 @@ int cli_eval(int argc, char **argv) {
         mlpot_model_free(model);
         return cli_fail();
     }
-    size_t len = strlen(data_path);
-    int is_h5 = (len > 3 && !strcmp(data_path + len - 3, ".h5")) ||
-                (len > 5 && !strcmp(data_path + len - 5, ".hdf5"));
     dataset *d = NULL;
     mlpot_reader *reader = NULL;
     int status = 0;
     mlpot_graph *graph = NULL;
     if (mlpot_graph_create(&graph) ||
         (is_h5 ? dataset_open(&d, data_path) != MLPOT_OK
-               : mlpot_reader_open(&reader, data_path, NULL) != MLPOT_OK))
+               : mlpot_reader_open(&reader, data_path, &read_opt) != MLPOT_OK))
         status = cli_fail();
     error_stats *groups = NULL, *species = NULL, overall = {.name = "all"};
     int n_groups = 0, n_species = 0;

@@ -15,14 +15,15 @@
 #define AMU_PER_A3_IN_G_PER_CM3 1.66053906660
 
 static const char *info_help =
-    "usage: mlpot info FILE... [--cutoff R] [--symprec X] [--format vasp|extxyz|cif]\n"
+    "usage: mlpot info FILE... [--cutoff R] [--symprec X] [--input-format vasp|extxyz|cif]\n"
     "                          [--species Si,O] [--json] [--allow-large]\n\n"
     "Describes each structure: formula, number of atoms, cell lengths and angles, volume,\n"
     "density, space group (spglib), and the neighbour graph at the cutoff: edges (directed, as\n"
     "in model.md), neighbours per atom (min/mean/max) and the shortest distance.\n\n"
     "  --cutoff R     neighbour cutoff in Å (default 5)\n"
     "  --symprec X    symmetry tolerance in Å for the space group (default 1e-5)\n"
-    "  --format F     input format (default: from the file name)\n"
+    "  --input-format F  format of every FILE (default: from each file's name; needed for\n"
+    "                 '-', standard input); --format F is the same option (its older name)\n"
     "  --species S    element symbols for VASP 4 files without a species line\n"
     "  --json         one JSON object per structure and line\n"
     "  --allow-large  build a neighbour graph estimated above 1 GB (refused otherwise)\n";
@@ -219,7 +220,8 @@ static int describe(const char *path, int frame, int label_frames, const mlpot_s
 int cli_info(int argc, char **argv) {
     static const struct option long_options[] = {
         {"cutoff", required_argument, 0, 'c'}, {"symprec", required_argument, 0, 's'},
-        {"format", required_argument, 0, 'f'}, {"species", required_argument, 0, 'S'},
+        {"input-format", required_argument, 0, 'f'}, {"format", required_argument, 0, 'f'},
+        {"species", required_argument, 0, 'S'},
         {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
         {"allow-large", no_argument, 0, 'L'},  {0, 0, 0, 0}};
     info_options opt = {.cutoff = 5.0, .symprec = 1e-5};
@@ -252,6 +254,9 @@ int cli_info(int argc, char **argv) {
     }
     if (optind >= argc)
         return cli_usage_error("info", "expected at least one structure file");
+    for (int a = optind; a < argc; a++)
+        if (!cli_check_structure_format("info", argv[a], read_opt.format, 0))
+            return CLI_EXIT_USAGE;
     int status = 0;
     for (int a = optind; a < argc; a++) {
         mlpot_reader *r = NULL;

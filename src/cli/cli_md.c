@@ -268,6 +268,8 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
                               : cli_usage_error("md", "--restart FILE takes no structure file");
     if (optind != argc - 1)
         return cli_usage_error("md", "expected one structure file, got %d", argc - optind);
+    if (!cli_check_structure_format("md", argv[optind], o->input_format, 0))
+        return CLI_EXIT_USAGE;
     if (o->steps < 0)
         return cli_usage_error("md", "--steps N is required");
     if (o->restart_every && !o->restart_file)

@@ -18,9 +18,9 @@
 
 
 static const char *predict_help =
-    "usage: mlpot predict STRUCTURE... [--model FILE]... [--format text|json|extxyz] [--per-atom]\n"
-    "                     [--symmetrize [--symprec X]] [--input-format F] [-o OUT]\n"
-    "                     [--force]\n\n"
+    "usage: mlpot predict STRUCTURE... [--model FILE]... [--output-format text|json|extxyz]\n"
+    "                     [--per-atom] [--symmetrize [--symprec X]] [--input-format F]\n"
+    "                     [-o OUT] [--force]\n\n"
     "Energy (eV and eV/atom), forces (eV/Å), stress (eV/Å^3 and GPa, Voigt order xx yy zz yz\n"
     "xz xy; ASE sign: negative under compression) and pressure of every structure (every\n"
     "frame of a multi-frame file). Without --model, the shipped potential whose species cover\n"
@@ -29,13 +29,15 @@ static const char *predict_help =
     "                      models' energies, forces and stress, and their spread (energy\n"
     "                      per atom std; per-atom force deviation sqrt(<|F_i - <F_i>|^2>),\n"
     "                      its max and mean over atoms, as DeePMD's model deviation)\n"
-    "  --format F          text (default), json (one object per structure and line) or extxyz\n"
-    "                      (the structures with energy, forces, stress, ready for ASE)\n"
+    "  --output-format F   text (default), json (one object per structure and line) or extxyz\n"
+    "                      (the structures with energy, forces, stress, ready for ASE);\n"
+    "                      --format F is the same option (its older name)\n"
     "  --per-atom          also per-atom energies (they sum to the energy)\n"
     "  --symmetrize        average forces and stress over the space group (spglib) of the\n"
     "                      input, so that relaxations keep the symmetry\n"
     "  --symprec X         tolerance in Å for --symmetrize (default 1e-5)\n"
-    "  --input-format F    vasp, extxyz or cif (default: from the file name)\n"
+    "  --input-format F    vasp, extxyz or cif: the format of every STRUCTURE (default: from\n"
+    "                      each file's name; needed for '-', standard input)\n"
     "  -o OUT              write to OUT (atomically) instead of standard output\n"
     "  --force             replace an existing OUT of another kind (a model, dataset or\n"
     "                      structure file); OUT is never one of the inputs\n";
@@ -321,7 +323,8 @@ int cli_predict(int argc, char **argv) {
         {"per-atom", no_argument, 0, O_PER_ATOM},     {"symmetrize", no_argument, 0, O_SYM},
         {"symprec", required_argument, 0, O_SYMPREC}, {"input-format", required_argument, 0, O_INFMT},
         {"output", required_argument, 0, 'o'},        {"help", no_argument, 0, 'h'},
-        {"force", no_argument, 0, O_FORCE},           {0, 0, 0, 0}};
+        {"force", no_argument, 0, O_FORCE},           {"output-format", required_argument, 0, O_FORMAT},
+        {0, 0, 0, 0}};
     predict_options opt = {.format = "text", .symprec = 1e-5};
     mlpot_read_options read_opt = {0};
     const char *output = NULL;
@@ -355,10 +358,13 @@ int cli_predict(int argc, char **argv) {
         }
     }
     if (strcmp(opt.format, "text") && strcmp(opt.format, "json") && strcmp(opt.format, "extxyz"))
-        return cli_usage_error("predict", "--format must be text, json or extxyz, got '%s'",
+        return cli_usage_error("predict", "--output-format must be text, json or extxyz, got '%s'",
                                opt.format);
     if (optind >= argc)
         return cli_usage_error("predict", "expected at least one structure file");
+    for (int a = optind; a < argc; a++)
+        if (!cli_check_structure_format("predict", argv[a], read_opt.format, 0))
+            return CLI_EXIT_USAGE;
 
     /* text and json go through a writer-like temporary file too when -o is given */
     mlpot_writer *xyz = NULL;

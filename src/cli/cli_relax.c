@@ -16,12 +16,12 @@
 static const char *relax_help =
     "usage: mlpot relax STRUCTURE -o OUT [--model FILE] [--fmax F] [--cell [--pressure P]]\n"
     "                   [--keep-symmetry [--symprec X]] [--max-steps N] [--traj FILE]\n"
-    "                   [--threads N] [--input-format F] [--format F] [--force]\n\n"
+    "                   [--threads N] [--input-format F] [--output-format F] [--force]\n\n"
     "Relaxes the first structure of STRUCTURE with FIRE (Bitzek et al. 2006, ASE's\n"
     "parameters) until every force is below --fmax and, with --cell, the stress equals -P\n"
     "(the cell is relaxed as in ASE's UnitCellFilter: converged when every row of\n"
     "V (stress + P I) / N is below --fmax, in eV/Å). Writes OUT (VASP or extended XYZ, by\n"
-    "its name or --format) even when not converged, then exits with status 1. Without\n"
+    "its name or --output-format) even when not converged, then exits with status 1. Without\n"
     "--model, the shipped potential whose species cover the structure is used (and named).\n\n"
     "  -o, --output OUT    the relaxed structure (required)\n"
     "  --fmax F            force criterion in eV/Å (default 0.01)\n"
@@ -34,7 +34,8 @@ static const char *relax_help =
     "  --traj FILE         every step as an extended XYZ frame (energy, forces, stress)\n"
     "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
     "  --input-format F    vasp, extxyz or cif (default: from the file name)\n"
-    "  --format F          vasp or extxyz for OUT (default: from its name)\n"
+    "  --output-format F   vasp or extxyz for OUT (default: from its name); --format F is\n"
+    "                      the same option (its older name)\n"
     "  --force             replace an existing output of another kind (a model or dataset);\n"
     "                      an output is never the input\n";
 
@@ -60,6 +61,7 @@ static int parse_relax_options(int argc, char **argv, relax_cli_options *o) {
                                                  {"traj", required_argument, 0, O_TRAJ},
                                                  {"threads", required_argument, 0, O_THREADS},
                                                  {"input-format", required_argument, 0, O_INFMT},
+                                                 {"output-format", required_argument, 0, O_FORMAT},
                                                  {"format", required_argument, 0, O_FORMAT},
                                                  {"output", required_argument, 0, 'o'},
                                                  {"force", no_argument, 0, O_FORCE},
@@ -108,13 +110,9 @@ static int parse_relax_options(int argc, char **argv, relax_cli_options *o) {
         return cli_usage_error("relax", "expected one structure file, got %d", argc - optind);
     if (!o->output)
         return cli_usage_error("relax", "-o OUT is required");
-    if (o->output_format && strcmp(o->output_format, "vasp") && strcmp(o->output_format, "extxyz"))
-        return cli_usage_error("relax", "--format must be vasp or extxyz, got '%s'",
-                               o->output_format);
-    if (!o->output_format && !mlpot_format_from_path(o->output))
-        return cli_usage_error("relax", "cannot tell the format of '%s' from its name: expected "
-                               "*.vasp, POSCAR*, CONTCAR*, *.xyz or *.extxyz, or --format",
-                               o->output);
+    if (!cli_check_structure_format("relax", argv[optind], o->input_format, 0) ||
+        !cli_check_structure_format("relax", o->output, o->output_format, 1))
+        return CLI_EXIT_USAGE;
     if (!(o->relax.fmax > 0))
         return cli_usage_error("relax", "--fmax must be positive, got %g", o->relax.fmax);
     if (!(o->relax.symprec > 0))

@@ -69,8 +69,8 @@ static mlpot_status find_format(const char *path, const char *name, const format
     if (!name)
         return error_set(MLPOT_ERR_INVALID_ARGUMENT,
                          "%s: cannot tell the format from the file name; expected POSCAR*, "
-                         "CONTCAR*, *.vasp, *.poscar, *.xyz, *.extxyz or *.cif, or give --format "
-                         "vasp|extxyz|cif",
+                         "CONTCAR*, *.vasp, *.poscar, *.xyz, *.extxyz or *.cif, or name the "
+                         "format: vasp, extxyz or cif",
                          path);
     for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++)
         if (!strcmp(formats[k].name, name)) {

@@ -143,7 +143,8 @@ else
 fi
 # a failing run keeps an existing output untouched
 echo "keep me" >"$TMP/keep.txt"
-run "$MLPOT" predict "$SI" "$TMP/bad.h5" --model "$MODEL" -o "$TMP/keep.txt"
+echo "not a structure" >"$TMP/bad.xyz" # (a name without a format is refused before any work)
+run "$MLPOT" predict "$SI" "$TMP/bad.xyz" --model "$MODEL" -o "$TMP/keep.txt"
 expect_rc 1 "predict with an unreadable second input"
 expect_file_has "$TMP/keep.txt" "keep me" "failed predict leaves the old output"
 no_temp_files "$TMP" "failed predict"

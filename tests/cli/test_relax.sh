@@ -40,7 +40,7 @@ expect_one_line_error 2 "relax negative max-steps" "--max-steps expects an integ
 run "$MLPOT" relax "$SI" -o "$TMP/x.unknown"
 expect_one_line_error 2 "relax unknown output format" "cannot tell the format of '$TMP/x.unknown'"
 run "$MLPOT" relax "$SI" -o "$TMP/x.unknown" --format cif
-expect_one_line_error 2 "relax bad --format" "--format must be vasp or extxyz, got 'cif'"
+expect_one_line_error 2 "relax bad --format" "--output-format must be vasp or extxyz, got 'cif'"
 run "$MLPOT" relax "$TMP/missing.vasp" -o "$TMP/x.vasp"
 expect_one_line_error 1 "relax missing structure" "missing.vasp"
 [[ ! -e $TMP/x.vasp ]] && ok || bad "a failed relax left an output"
