@@ -1,7 +1,9 @@
 /* main.c — the mlpot command: dispatches to one subcommand per file (cli_*.c). */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli_common.h"
 #include "io/atomic_file.h"
@@ -10,19 +12,21 @@ typedef struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
+    int logs; /* prints a line per epoch, step or file as it goes (see line_buffered_logs) */
 } command;
 
 static const command commands[] = {
-    {"info", cli_info, "describe structures: formula, cell, density, space group, neighbours"},
-    {"convert", cli_convert, "convert structures between VASP POSCAR and extended XYZ"},
-    {"predict", cli_predict, "energy, forces and stress of structures with a potential"},
-    {"train", cli_train, "fit a potential to an HDF5 dataset (with checkpoints and resume)"},
-    {"eval", cli_eval, "errors of a potential on labelled data, parity plots (SVG)"},
-    {"model", cli_model, "create (init) or describe (info) model files"},
-    {"dataset", cli_dataset, "training datasets (HDF5): convert, info, split"},
-    {"md", cli_md, "molecular dynamics: NVE, Langevin or Nose-Hoover NVT"},
-    {"relax", cli_relax, "relax positions (and the cell) with FIRE, optionally keeping symmetry"},
-    {"kim-model", cli_kim_model, "turn a model file into a KIM portable model (LAMMPS)"},
+    {"info", cli_info, "describe structures: formula, cell, density, space group, neighbours", 0},
+    {"convert", cli_convert, "convert structures between VASP POSCAR and extended XYZ", 0},
+    {"predict", cli_predict, "energy, forces and stress of structures with a potential", 0},
+    {"train", cli_train, "fit a potential to an HDF5 dataset (with checkpoints and resume)", 1},
+    {"eval", cli_eval, "errors of a potential on labelled data, parity plots (SVG)", 0},
+    {"model", cli_model, "create (init) or describe (info) model files", 0},
+    {"dataset", cli_dataset, "training datasets (HDF5): convert, info, split", 1},
+    {"md", cli_md, "molecular dynamics: NVE, Langevin or Nose-Hoover NVT", 1},
+    {"relax", cli_relax, "relax positions (and the cell) with FIRE, optionally keeping symmetry",
+     1},
+    {"kim-model", cli_kim_model, "turn a model file into a KIM portable model (LAMMPS)", 0},
 };
 
 static void print_help(FILE *fp) {
@@ -46,6 +50,17 @@ static int cli_finish_stdout(int status) {
     return status;
 }
 
+/* Commands that run for minutes or hours write whole lines as they come when their output goes
+ * to a file or a pipe (`mlpot train ... > log; tail -f log`), not a block of 4 KiB at a time;
+ * a terminal is line-buffered (stdout) or unbuffered (stderr, for the progress bars) already.
+ * Commands whose output is data (predict, convert to '-') keep the faster full buffering. */
+static void line_buffered_logs(void) {
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+    if (!isatty(STDERR_FILENO))
+        setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
+}
+
 int main(int argc, char **argv) {
     /* a batch system's wall time (SIGTERM), ^C or a closed terminal: no temporary files left */
     atomic_file_install_signal_cleanup();
@@ -62,8 +77,11 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        if (!strcmp(argv[1], commands[k].name))
+        if (!strcmp(argv[1], commands[k].name)) {
+            if (commands[k].logs)
+                line_buffered_logs();
             return cli_finish_stdout(commands[k].run(argc - 1, argv + 1));
+        }
     fprintf(stderr, "mlpot: unknown command '%s' (see 'mlpot --help')\n", argv[1]);
     return CLI_EXIT_USAGE;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/c_locale.h"
 #include "core/elements.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -380,6 +381,13 @@ static mlpot_status check_training_data(const trainer *t) {
     return MLPOT_OK;
 }
 
+/* A number as the log, the CSV and /training print it: every NaN as "nan" (a NaN made by 0/0
+ * has its sign bit set, which printf writes "-nan"), infinities as "inf" and "-inf"; numpy's
+ * loadtxt/genfromtxt and pandas' read_csv read these three words back. */
+static double printable(double x) {
+    return isnan(x) ? NAN : x;
+}
+
 /* One complete line to the observer (no newline in fmt). */
 static void report(const train_observer *o, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -392,7 +400,9 @@ static void report(const train_observer *o, const char *fmt, ...) {
     char line[2048];
     va_list ap;
     va_start(ap, fmt);
+    locale_t saved = c_locale_begin(); /* the same text under any locale of an embedding program */
     vsnprintf(line, sizeof line, fmt, ap);
+    c_locale_end(saved);
     va_end(ap);
     o->line(o->user, line);
 }
@@ -487,7 +497,9 @@ static mlpot_status append_csv(trainer *t, const char *fmt, ...) {
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
+    locale_t saved = c_locale_begin(); /* decimal points, whatever the program's locale */
     int n = vsnprintf(line, sizeof line, fmt, ap);
+    c_locale_end(saved);
     va_end(ap);
     size_t len = t->cs.csv ? strlen(t->cs.csv) : 0;
     mlpot_status st = mem_reserve(&t->cs.csv, &t->csv_cap, len + (size_t)n + 1, 1);
@@ -590,7 +602,9 @@ static mlpot_status save_model(trainer *t, double valid_e, double valid_f, doubl
                    {"last_epoch_valid_force_mae_ev_per_a", valid_f},
                    {"last_epoch_valid_stress_mae_gpa", valid_s}};
     for (size_t k = 0; st == MLPOT_OK && k < sizeof numbers / sizeof numbers[0]; k++) {
-        snprintf(text, sizeof text, "%.10g", numbers[k].value);
+        locale_t saved = c_locale_begin(); /* "0.001", never "0,001" */
+        snprintf(text, sizeof text, "%.10g", printable(numbers[k].value));
+        c_locale_end(saved);
         st = model_set_training_attribute(out, numbers[k].key, text);
     }
     if (st == MLPOT_OK)
@@ -699,6 +713,8 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
         shuffle(order, t.n_train, &t.cs.rng);
         epoch_metrics tm = {0};
         int batches = (t.n_train + t.set.batch_size - 1) / t.set.batch_size;
+        /* the epoch's learning rate, printed and logged: that of its last step (the cosine
+         * schedule changes it every step; the plateau schedule only between epochs) */
         double lr = optimizer_lr(t.opt);
         for (int b = 0; b < batches; b++) {
             int first = b * t.set.batch_size;
@@ -717,6 +733,7 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
             tm.n_e += bm.n_e;
             tm.n_f += bm.n_f;
             tm.n_s += bm.n_s;
+            lr = optimizer_lr(t.opt);
             optimizer_step(t.opt, t.model->params, t.grad);
             if (first_non_finite(t.model->params, P) < P) {
                 st = error_set(MLPOT_ERR_INVALID_ARGUMENT,
@@ -760,10 +777,13 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
         last_s = vm.n_s ? EV_PER_A3_IN_GPA * vm.s_abs / vm.n_s : NAN;
         report(out, "epoch %4d/%d  lr %.2e  train loss %.4e  E %.2f meV/atom  F %.4f eV/A  "
                     "S %.3f GPa | valid loss %.4e  E %.2f  F %.4f  S %.3f  %.1f s%s",
-               epoch, t.set.epochs, lr, tm.loss, te, tf, ts, metric, last_e, last_f, last_s,
-               seconds, t.cs.best_epoch == epoch ? "  *" : "");
+               epoch, t.set.epochs, lr, printable(tm.loss), printable(te), printable(tf),
+               printable(ts), printable(metric), printable(last_e), printable(last_f),
+               printable(last_s), seconds, t.cs.best_epoch == epoch ? "  *" : "");
         if ((st = append_csv(&t, "%d,%.3f,%.6e,%.8e,%.6f,%.6f,%.6f,%.8e,%.6f,%.6f,%.6f\n", epoch,
-                             seconds, lr, tm.loss, te, tf, ts, metric, last_e, last_f, last_s)) ||
+                             seconds, lr, printable(tm.loss), printable(te), printable(tf),
+                             printable(ts), printable(metric), printable(last_e),
+                             printable(last_f), printable(last_s))) ||
             (st = checkpoint_save(t.set.checkpoint, t.model, &t.set, t.opt, &t.cs)) ||
             (st = write_text_file(t.set.log_csv, t.cs.csv)))
             break;
