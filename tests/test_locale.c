@@ -17,26 +17,6 @@ static const char *const inputs[][2] = {
 };
 enum { N_INPUTS = sizeof inputs / sizeof inputs[0] };
 
-/* 1 when the program now runs in a locale whose decimal separator is a comma. */
-static int enter_decimal_comma_locale(void) {
-    if (!setlocale(LC_ALL, "de_DE.UTF-8")) {
-        char dir[2048], command[8192];
-        ts_tmp_path("locale", dir, sizeof dir);
-        snprintf(command, sizeof command,
-                 "mkdir -p '%s' && { [ -d '%s/de_DE.UTF-8' ] || "
-                 "localedef -i de_DE -f UTF-8 '%s/de_DE.UTF-8'; } >/dev/null 2>&1",
-                 dir, dir, dir);
-        if (system(command) != 0)
-            return 0;
-        setenv("LOCPATH", dir, 1); /* glibc reads it at each setlocale */
-        if (!setlocale(LC_ALL, "de_DE.UTF-8"))
-            return 0;
-    }
-    char text[16];
-    snprintf(text, sizeof text, "%.1f", 0.5);
-    return strcmp(text, "0,5") == 0;
-}
-
 static const char *input_path(int k, char *buf, size_t size) {
     return !strcmp(inputs[k][0], "structures") ? ts_structure_path(inputs[k][1], buf, size)
                                                : ts_data_path(inputs[k][1], buf, size);
@@ -101,7 +81,7 @@ static void test_decimal_comma_locale(void **state) {
     for (int k = 0; k < N_INPUTS; k++)
         c_frames[k] = read_and_write(k, "c", &c_n[k], c_out[k], sizeof c_out[k]);
 
-    if (!enter_decimal_comma_locale()) {
+    if (!ts_enter_decimal_comma_locale()) {
         for (int k = 0; k < N_INPUTS; k++) {
             for (int f = 0; f < c_n[k]; f++)
                 mlpot_structure_free(c_frames[k][f]);

@@ -6,6 +6,7 @@
 
 #include "model/model.h"
 
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,28 @@ const char *ts_data_path(const char *name, char *buf, size_t size) {
 const char *ts_tmp_path(const char *name, char *buf, size_t size) {
     snprintf(buf, size, "%s/%s", MLPOT_TEST_TMP_DIR, name);
     return buf;
+}
+
+/* see test_support.h */
+int ts_enter_decimal_comma_locale(void) {
+    if (!setlocale(LC_ALL, "de_DE.UTF-8")) {
+        char dir[2048], command[8192];
+        ts_tmp_path("locale", dir, sizeof dir);
+        /* made under another name and renamed: test programs run in parallel */
+        snprintf(command, sizeof command,
+                 "mkdir -p '%s' && cd '%s' && { [ -d de_DE.UTF-8 ] || "
+                 "{ localedef -i de_DE -f UTF-8 ./de.$$ && mv -T de.$$ de_DE.UTF-8; } || "
+                 "{ rm -rf de.$$; [ -d de_DE.UTF-8 ]; }; } >/dev/null 2>&1",
+                 dir, dir);
+        if (system(command) != 0)
+            return 0;
+        setenv("LOCPATH", dir, 1); /* glibc reads it at each setlocale */
+        if (!setlocale(LC_ALL, "de_DE.UTF-8"))
+            return 0;
+    }
+    char text[16];
+    snprintf(text, sizeof text, "%.1f", 0.5);
+    return strcmp(text, "0,5") == 0;
 }
 
 int ts_have_shared(void) {

@@ -52,6 +52,10 @@ const char *ts_data_path(const char *name, char *buf, size_t size);
 const char *ts_tmp_path(const char *name, char *buf, size_t size);
 /* 1 when ../shared is present (tests that need it skip otherwise). */
 int ts_have_shared(void);
+/* Switches the program to a locale whose decimal separator is a comma (de_DE.UTF-8, generated
+ * with localedef into the test directory when the system lacks it): 1 when it now runs in
+ * one, 0 when no such locale can be had (the caller skips). setlocale(LC_ALL, "C") undoes it. */
+int ts_enter_decimal_comma_locale(void);
 
 typedef struct {
     int i, j;

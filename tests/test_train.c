@@ -1,7 +1,10 @@
 /* test_train.c — the fit loop on a generated dataset whose labels come from a random "teacher"
  * model (so there is something to learn): the validation loss falls; species energies come from
  * least squares; 1 and 2 threads give bit-identical models; a run stopped after two epochs
- * and resumed from its checkpoint ends with exactly the model of an uninterrupted run. */
+ * and resumed from its checkpoint ends with exactly the model of an uninterrupted run; a
+ * program in a decimal-comma locale gets decimal points in the log, CSV and /training. */
+#define _POSIX_C_SOURCE 200809L
+#include <locale.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -9,6 +12,10 @@
 #include <string.h>
 
 #include "test_support.h"
+
+/* The tests' include path does not carry HDF5's directory; Debian keeps it in hdf5/serial/. */
+#include <hdf5.h>
+
 #include "model/model.h"
 #include "model/model_file.h"
 #include "io/dataset_file.h"
@@ -222,9 +229,100 @@ static void test_degenerate_settings_and_data(void **state) {
     expect_refused(&s, "has an energy label");
 }
 
+/* The /training attribute `key` of m as text. */
+static const char *training_attribute(const mlpot_model *m, const char *key) {
+    for (int k = 0; k < m->n_training; k++)
+        if (!strcmp(m->training[k].key, key))
+            return m->training[k].value;
+    fail_msg("no /training attribute %s", key);
+    return NULL;
+}
+
+/* Epoch lines as the observer gets them, for a check under the comma locale. */
+static void check_epoch_line(void *user, const char *text) {
+    if (!strncmp(text, "epoch ", 6)) {
+        if (strchr(text, ','))
+            fail_msg("a decimal comma in the epoch line: %s", text);
+        ++*(int *)user;
+    }
+}
+
+/* Adds a real-valued /training attribute, as another program (h5py) would write one. */
+static void add_real_training_attribute(const char *path, const char *key, double value) {
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    hid_t group = H5Gopen2(file, "/training", H5P_DEFAULT);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t attr = H5Acreate2(group, key, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(group >= 0 && space >= 0 && attr >= 0);
+    assert_true(H5Awrite(attr, H5T_NATIVE_DOUBLE, &value) >= 0);
+    H5Aclose(attr);
+    H5Sclose(space);
+    H5Gclose(group);
+    H5Fclose(file);
+}
+
+/* A program that has called setlocale() with a decimal comma trains and reads the model back:
+ * the learning curve (11 numeric columns), the epoch lines and the /training attributes
+ * (written as text, or real-valued ones made text when read) have decimal points. */
+static void test_decimal_comma_locale(void **state) {
+    (void)state;
+    char data[4096];
+    ts_tmp_path("train_locale_teacher.h5", data, sizeof data);
+    make_dataset(data);
+    if (!ts_enter_decimal_comma_locale()) {
+        setlocale(LC_ALL, "C");
+        print_message("skipped: no de_DE.UTF-8 locale and localedef cannot make one\n");
+        skip();
+    }
+    train_settings s = settings(data, "train_locale.h5", 1);
+    s.epochs = 2;
+    int epoch_lines = 0;
+    train_observer observer = {check_epoch_line, NULL, &epoch_lines};
+    TS_OK(train_run(&s, NULL, 0, &observer));
+    assert_int_equal(epoch_lines, 2);
+    add_real_training_attribute(s.output, "other_program_real", 0.25);
+    mlpot_model *m = load(s.output); /* still under the comma locale */
+    char csv[4200];
+    snprintf(csv, sizeof csv, "%s.csv", s.output);
+    FILE *fp = fopen(csv, "r");
+    setlocale(LC_ALL, "C");
+
+    assert_string_equal(training_attribute(m, "lr"), "0.005");
+    assert_string_equal(training_attribute(m, "valid_fraction"), "0.25");
+    assert_string_equal(training_attribute(m, "ema_decay"), "0.9");
+    assert_string_equal(training_attribute(m, "other_program_real"), "0.25");
+    char *end;
+    double e = strtod(training_attribute(m, "last_epoch_valid_energy_mae_mev_per_atom"), &end);
+    assert_true(*end == '\0' && e > 0);
+    mlpot_model_free(m);
+
+    assert_non_null(fp);
+    char line[1024];
+    int rows = 0;
+    assert_non_null(fgets(line, sizeof line, fp)); /* header */
+    while (fgets(line, sizeof line, fp)) {
+        int fields = 0;
+        for (char *p = line, *next;; p = next + 1) {
+            double v = strtod(p, &next);
+            assert_true(next > p && isfinite(v)); /* the whole field is one number */
+            fields++;
+            if (*next != ',') {
+                assert_true(*next == '\n');
+                break;
+            }
+        }
+        assert_int_equal(fields, 11);
+        rows++;
+    }
+    fclose(fp);
+    assert_int_equal(rows, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training),
+        cmocka_unit_test(test_decimal_comma_locale),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_degenerate_settings_and_data),
     };

@@ -15,6 +15,7 @@
 
 #include <hdf5.h>
 
+#include "core/c_locale.h"
 #include "core/elements.h"
 #include "core/error.h"
 #include "core/sha256.h"
@@ -484,8 +485,11 @@ static mlpot_status attribute_text(const hdf5_attribute *v, char **out) {
             piece = v->strings[k];
         else if (v->type_class == H5T_INTEGER)
             snprintf(number, sizeof number, "%lld", v->integers[k]);
-        else
+        else {
+            locale_t saved = c_locale_begin(); /* "0.001" under any locale of the program */
             snprintf(number, sizeof number, "%.17g", v->reals[k]);
+            c_locale_end(saved);
+        }
         size_t n = strlen(piece) + (k > 0);
         if ((st = mem_reserve(&text, &capacity, used + n + 1, 1))) {
             free(text);
