@@ -128,6 +128,16 @@ for row, (tinfo, tatoms), (sinfo, satoms), p, fa, fb in zip(log, traj, sel, pred
             assert abs(float(a[forces_at + x]) - mean) < 1e-6, (i, x, a, mean)
 PY
 
+# the C API example (README) prints the same spread for the trajectory's frames
+EXAMPLE=$(dirname "$MLPOT")/examples/committee
+if [[ -x $EXAMPLE ]]; then
+    "$EXAMPLE" "$TMP/ab.xyz" "$A" "$B" >"$TMP/example.out"
+    paste -d' ' <(tail -n +2 "$TMP/ab.csv") "$TMP/example.out" | awk '
+        { split($1, d, ","); max = $(NF - 5); mean = $(NF - 1)
+          if (sprintf("%.4f", d[4]) != max || sprintf("%.4f", d[5]) != mean) bad = 1; n++ }
+        END { exit bad || n != 7 }' && ok || bad "examples/committee: $(head -2 "$TMP/example.out")"
+fi
+
 # a threshold between the smallest and largest max deviation selects exactly the rows above it
 X=$(tail -n +2 "$TMP/ab.csv" | cut -d, -f4 | sort -g | sed -n 3,4p |
     awk '{ s += $1 } END { printf "%.12g", s / 2 }')
