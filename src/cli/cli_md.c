@@ -68,8 +68,9 @@ static const char *md_help =
     "                      per-atom force_deviations, step, time_fs and the spread; no energy\n"
     "                      or forces), the candidates to label with DFT (active learning)\n\n"
     "conserved_eV is etot_eV plus the energy the thermostat exchanged (Langevin: heat taken\n"
-    "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. The log and\n"
-    "trajectory are streamed (rows flushed, frames written whole): a killed run keeps them.\n";
+    "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. The logs,\n"
+    "trajectory and selection are streamed (rows flushed, frames written whole): a killed\n"
+    "run keeps them.\n";
 
 /* ---- progress line: "step 1200/10000  85.3 steps/s  ETA 0:01:43" on a terminal ---- */
 
@@ -301,9 +302,10 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         if (!ok)
             return CLI_EXIT_USAGE;
     }
-    if (o->restart && (o->deviation_log || o->select_file))
-        return cli_usage_error("md", "--deviation-log and --select-above cannot continue a "
-                                     "restarted run (restart files hold one model)");
+    if (o->restart && (o->n_models > 1 || o->deviation_log || o->select_file))
+        return cli_usage_error("md", "a committee (--model twice, --deviation-log, "
+                                     "--select-above) cannot continue a restarted run (restart "
+                                     "files hold one model)");
     if (o->restart) /* everything else comes from the restart file (--steps may extend) */
         return optind == argc ? 0
                               : cli_usage_error("md", "--restart FILE takes no structure file");

@@ -43,6 +43,8 @@ run "$MLPOT" "${RUN[@]}" --model "$A" --model "$B" --select-above 0.1 "$TMP/POSC
 expect_one_line_error 2 "--select-above into a VASP file" "extended XYZ"
 run "$MLPOT" "${RUN[@]}" --model "$A" --model "$B" --restart-every 10
 expect_one_line_error 2 "committee with --restart-every" "not available with a committee"
+run "$MLPOT" md --restart "$TMP/md.restart" --model "$A" --model "$B"
+expect_one_line_error 2 "committee with --restart" "cannot continue a restarted run"
 run "$MLPOT" "${RUN[@]}" --model "$A" --model "$TMP/missing.h5"
 expect_rc 1 "a committee model that does not exist"
 [[ ! -e $TMP/s.xyz ]] && ok || bad "a failed usage left a selection file"
