@@ -1,6 +1,7 @@
 /* mlpot.h — the public C interface of libmlpot: status codes, error messages, structures
- * (atoms, cell, periodicity, labels), structure file reading and writing, neighbour graphs and
- * symmetry. Every function returns an mlpot_status; on failure mlpot_last_error() says why. */
+ * (atoms, cell, periodicity, labels), structure file reading and writing, neighbour graphs,
+ * models and committees of models, and symmetry. Every function returns an mlpot_status; on
+ * failure mlpot_last_error() says why. */
 #ifndef MLPOT_MLPOT_H
 #define MLPOT_MLPOT_H
 
@@ -185,6 +186,37 @@ mlpot_status mlpot_calculator_compute(mlpot_calculator *c, const mlpot_structure
 mlpot_status mlpot_calculator_compute_subset(mlpot_calculator *c, const mlpot_structure *s,
                                              const int *contributing, mlpot_results *results,
                                              double *virials);
+
+/* ---------------------------------------------------------------------------------------------
+ * Committees: several models (e.g. trained from different seeds or data splits) evaluated on
+ * one structure. The mean of their predictions is the prediction; their spread estimates its
+ * error (DeePMD's model deviation): the population standard deviation of the energies divided
+ * by the number of atoms, and per atom sqrt(<|F_i - <F_i>|^2>) over the models, with its max
+ * and mean over the atoms. Models may differ in architecture and cutoff (each keeps its own
+ * neighbour graph); each must know every species of the structure. A committee of one model
+ * gives exactly that model's results and zero deviation. Buffers grow on the first call for a
+ * size and are reused after it.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mlpot_committee mlpot_committee;
+
+/* The spread of a committee's predictions. */
+typedef struct {
+    double energy_std_per_atom;  /* eV/atom */
+    double force_deviation_max;  /* eV/Å, max over atoms of sqrt(<|F_i - <F_i>|^2>) */
+    double force_deviation_mean; /* eV/Å, its mean over atoms */
+    double *force_deviations;    /* [n_atoms] the per-atom deviations (caller's array), or NULL */
+} mlpot_committee_deviation;
+
+/* A committee of models[0..n_models-1] (n_models >= 1); the models must outlive it. */
+mlpot_status mlpot_committee_create(mlpot_committee **out, const mlpot_model *const *models,
+                                    int n_models);
+void mlpot_committee_free(mlpot_committee *c);
+int mlpot_committee_size(const mlpot_committee *c);
+/* The mean energy and, on request (non-NULL arrays of mean), per-atom energies, forces and
+ * stress (3D-periodic cells) of the models, and their spread (deviation may be NULL). The
+ * forces are evaluated for the deviation even when mean->forces is NULL. */
+mlpot_status mlpot_committee_compute(mlpot_committee *c, const mlpot_structure *s,
+                                     mlpot_results *mean, mlpot_committee_deviation *deviation);
 
 /* ---------------------------------------------------------------------------------------------
  * Symmetry (spglib), for structures periodic in all three directions. symprec in Å.

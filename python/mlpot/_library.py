@@ -44,6 +44,18 @@ class Results(ctypes.Structure):
     ]
 
 
+class CommitteeDeviation(ctypes.Structure):
+    """mlpot_committee_deviation: the spread of a committee; force_deviations is the caller's
+    array (or NULL)."""
+
+    _fields_ = [
+        ("energy_std_per_atom", ctypes.c_double),
+        ("force_deviation_max", ctypes.c_double),
+        ("force_deviation_mean", ctypes.c_double),
+        ("force_deviations", ctypes.POINTER(ctypes.c_double)),
+    ]
+
+
 class ReadOptions(ctypes.Structure):
     """mlpot_read_options: format and species as C strings, NULL for "from the file"."""
 
@@ -86,6 +98,10 @@ _PROTOTYPES = {
     "mlpot_calculator_create": (_status, [_out_handle, _handle]),
     "mlpot_calculator_free": (None, [_handle]),
     "mlpot_calculator_compute": (_status, [_handle, _handle, ctypes.POINTER(Results)]),
+    "mlpot_committee_create": (_status, [_out_handle, ctypes.POINTER(_handle), ctypes.c_int]),
+    "mlpot_committee_free": (None, [_handle]),
+    "mlpot_committee_compute": (_status, [_handle, _handle, ctypes.POINTER(Results),
+                                          ctypes.POINTER(CommitteeDeviation)]),
 }
 
 

@@ -1,12 +1,13 @@
 """ase.py — MlpotCalculator, an ASE calculator on an mlpot model: energy, free_energy (the
 same: no electronic entropy), per-atom energies, forces and stress from one evaluation, cached
 by ASE's check_state until the atoms change. Stress is in ASE's Voigt order (xx yy zz yz xz xy),
-eV/Å^3, and exists only for cells periodic in all three directions."""
+eV/Å^3, and exists only for cells periodic in all three directions. A list of models is a
+committee: the mean of their results, and their spread in calc.results."""
 
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
-from .model import Model
+from .model import Committee, Model
 from .potentials import find_potential
 
 
@@ -16,6 +17,11 @@ class MlpotCalculator(Calculator):
     model: a model file path or an mlpot.Model (shared, not closed by the calculator). None
     picks, at the first calculation, the first shipped potential whose species cover the atoms
     (mlpot.potentials.find_potential), and picks again if later atoms hold other elements.
+    A list (or tuple) of paths or Models, or an mlpot.Committee, is a committee: energy,
+    energies, forces and stress are the models' mean, and calc.results also holds their
+    spread (DeePMD's model deviation): energy_std_per_atom (eV/atom), force_deviations (N,)
+    eV/Å (per atom sqrt(<|F_i - <F_i>|^2>) over the models), force_deviation_max and
+    force_deviation_mean (eV/Å).
     Other keyword arguments go to ase.calculators.calculator.Calculator (label, directory...)."""
 
     implemented_properties = ["energy", "free_energy", "energies", "forces", "stress"]
@@ -23,7 +29,10 @@ class MlpotCalculator(Calculator):
     def __init__(self, model=None, **kwargs):
         Calculator.__init__(self, **kwargs)
         self._automatic = model is None
-        self.model = model if model is None or isinstance(model, Model) else Model(model)
+        if isinstance(model, (list, tuple)):
+            model = Committee(model)
+        self.model = model if model is None or isinstance(model, (Model, Committee)) \
+            else Model(model)
 
     def _model_for(self, numbers):
         """The model to evaluate these atoms with (for a given model, always that one: the
@@ -48,3 +57,7 @@ class MlpotCalculator(Calculator):
                         "forces": r.forces}
         if r.stress is not None:
             self.results["stress"] = full_3x3_to_voigt_6_stress(r.stress)
+        if isinstance(self.model, Committee):
+            for key in ("energy_std_per_atom", "force_deviation_max", "force_deviation_mean",
+                        "force_deviations"):
+                self.results[key] = getattr(r, key)

@@ -1,7 +1,8 @@
 """model.py — mlpot.Model: a model file loaded into libmlpot, evaluated on plain arrays
-(atomic numbers, Cartesian positions in Å, cell rows in Å, periodicity). The C structure,
-calculator workspace and output arrays are kept between calls, so an MD loop that moves the
-same atoms only copies positions and cell in and results out."""
+(atomic numbers, Cartesian positions in Å, cell rows in Å, periodicity), and mlpot.Committee:
+several models evaluated together, their mean and spread. The C structure, workspaces and
+output arrays are kept between calls, so an MD loop that moves the same atoms only copies
+positions and cell in and results out."""
 
 import ctypes
 import os
@@ -11,7 +12,8 @@ from typing import Optional
 
 import numpy as np
 
-from ._library import MlpotError, Results as _CResults, check, doubles, ints, lib
+from ._library import CommitteeDeviation as _CDeviation, MlpotError, Results as _CResults, \
+    check, doubles, ints, lib
 
 
 @dataclass
@@ -70,7 +72,56 @@ def as_structure_arrays(numbers, positions, cell=None, pbc=None):
     return numbers_c, positions_c, cell_c, pbc_c
 
 
-class Model:
+class _KeptStructure:
+    """The C structure of the atoms last evaluated and output buffers of their size, moved to
+    new positions and cell when the same atoms come again, and the context-manager and
+    finaliser that call the subclass's close() (Model and Committee)."""
+
+    _structure = None
+    _numbers = None
+
+    def close(self):
+        self._free_structure()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        # during interpreter shutdown the module globals may already be gone
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def _prepare(self, numbers, positions, cell, pbc):
+        """Moves the kept C structure to these positions and cell, or makes a new one (with
+        output buffers) when the atoms differ."""
+        if self._structure is not None and np.array_equal(numbers, self._numbers):
+            check(lib.mlpot_structure_set_positions(self._structure, doubles(positions)))
+            check(lib.mlpot_structure_set_cell(self._structure, doubles(cell), ints(pbc)))
+            return
+        self._free_structure()
+        structure = ctypes.c_void_p()
+        check(lib.mlpot_structure_create(ctypes.byref(structure), len(numbers), ints(numbers),
+                                         doubles(positions), doubles(cell), ints(pbc)))
+        self._structure = structure
+        self._numbers = numbers.copy()
+        self._forces = np.zeros((len(numbers), 3))
+        self._energies = np.zeros(len(numbers))
+        self._stress = np.zeros((3, 3))
+        self._deviations = np.zeros(len(numbers))
+
+    def _free_structure(self):
+        if self._structure is not None:
+            lib.mlpot_structure_free(self._structure)
+            self._structure = None
+            self._numbers = None
+
+
+class Model(_KeptStructure):
     """A model file (mlpot_model_load) with one calculator.
 
     Attributes read from the file: path, architecture (its name in the file, e.g. "cgcnn"),
@@ -132,29 +183,6 @@ class Model:
                            forces=self._forces.copy(),
                            stress=self._stress.copy() if r.has_stress else None)
 
-    def _prepare(self, numbers, positions, cell, pbc):
-        """Moves the kept C structure to these positions and cell, or makes a new one (with
-        output buffers) when the atoms differ."""
-        if self._structure is not None and np.array_equal(numbers, self._numbers):
-            check(lib.mlpot_structure_set_positions(self._structure, doubles(positions)))
-            check(lib.mlpot_structure_set_cell(self._structure, doubles(cell), ints(pbc)))
-            return
-        self._free_structure()
-        structure = ctypes.c_void_p()
-        check(lib.mlpot_structure_create(ctypes.byref(structure), len(numbers), ints(numbers),
-                                         doubles(positions), doubles(cell), ints(pbc)))
-        self._structure = structure
-        self._numbers = numbers.copy()
-        self._forces = np.zeros((len(numbers), 3))
-        self._energies = np.zeros(len(numbers))
-        self._stress = np.zeros((3, 3))
-
-    def _free_structure(self):
-        if self._structure is not None:
-            lib.mlpot_structure_free(self._structure)
-            self._structure = None
-            self._numbers = None
-
     def close(self):
         """Frees the C structure, calculator and model (the calculator before its model)."""
         self._free_structure()
@@ -165,15 +193,88 @@ class Model:
             lib.mlpot_model_free(self._model)
             self._model = None
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.close()
+@dataclass
+class CommitteeResults(Results):
+    """A committee's evaluation: the mean energy, per-atom energies, forces and stress of its
+    models (as Results), and their spread (DeePMD's model deviation): energy_std_per_atom
+    (eV/atom, population std of the energies over N), force_deviations (N,) eV/Å, per atom
+    sqrt(<|F_i - <F_i>|^2>) over the models, and their max and mean over the atoms."""
 
-    def __del__(self):
-        # during interpreter shutdown the module globals may already be gone
+    energy_std_per_atom: float = 0.0
+    force_deviation_max: float = 0.0
+    force_deviation_mean: float = 0.0
+    force_deviations: Optional[np.ndarray] = None
+
+
+class Committee(_KeptStructure):
+    """Committee(models): several models evaluated on the same atoms (mlpot_committee).
+
+    models: model file paths or mlpot.Model objects (those are shared and stay open; the
+    models opened from paths are closed with the committee). Each must know every element of
+    the atoms; cutoffs and architectures may differ. compute() returns CommitteeResults and,
+    like Model.compute, is serialised by a lock."""
+
+    def __init__(self, models):
+        models = list(models)
+        if not models:
+            raise ValueError("a committee needs at least one model")
+        self._committee = None
+        self._owned = []
+        self._lock = threading.Lock()
+        self.models = []
         try:
-            self.close()
+            for m in models:
+                if not isinstance(m, Model):
+                    m = Model(m)
+                    self._owned.append(m)
+                self.models.append(m)
+            handles = (ctypes.c_void_p * len(self.models))(*(m._model for m in self.models))
+            committee = ctypes.c_void_p()
+            check(lib.mlpot_committee_create(ctypes.byref(committee), handles, len(handles)))
+            self._committee = committee
         except Exception:
-            pass
+            self.close()
+            raise
+        self.species = tuple(sorted(set.intersection(*(set(m.species) for m in self.models))))
+
+    def __repr__(self):
+        return f"Committee({[m.path for m in self.models]!r})"
+
+    def __len__(self):
+        return len(self.models)
+
+    def covers(self, numbers):
+        """Whether every model knows every atomic number in `numbers`."""
+        return all(m.covers(numbers) for m in self.models)
+
+    def compute(self, numbers, positions, cell=None, pbc=None):
+        """Mean energy, per-atom energies, forces and (3D-periodic only) stress of the models,
+        and their spread, for one structure (see as_structure_arrays); fresh arrays."""
+        numbers, positions, cell, pbc = as_structure_arrays(numbers, positions, cell, pbc)
+        with self._lock:
+            if self._committee is None:
+                raise MlpotError("the committee was closed")
+            self._prepare(numbers, positions, cell, pbc)
+            r = _CResults(energies=doubles(self._energies), forces=doubles(self._forces),
+                          stress=doubles(self._stress))
+            d = _CDeviation(force_deviations=doubles(self._deviations))
+            check(lib.mlpot_committee_compute(self._committee, self._structure, ctypes.byref(r),
+                                              ctypes.byref(d)))
+            return CommitteeResults(
+                energy=float(r.energy), energies=self._energies.copy(),
+                forces=self._forces.copy(), stress=self._stress.copy() if r.has_stress else None,
+                energy_std_per_atom=float(d.energy_std_per_atom),
+                force_deviation_max=float(d.force_deviation_max),
+                force_deviation_mean=float(d.force_deviation_mean),
+                force_deviations=self._deviations.copy())
+
+    def close(self):
+        """Frees the C committee, then the models it opened from paths."""
+        self._free_structure()
+        if self._committee is not None:
+            lib.mlpot_committee_free(self._committee)
+            self._committee = None
+        for m in self._owned:
+            m.close()
+        self._owned = []

@@ -1,5 +1,6 @@
 /* cli_md.c — `mlpot md`: molecular dynamics of one structure (NVE, Langevin or Nosé–Hoover
- * NVT) with thermo lines, a CSV log, an extended XYZ trajectory and a progress line. */
+ * NVT) with thermo lines, a CSV log, an extended XYZ trajectory and a progress line; with a
+ * committee of models, their spread logged and the frames they disagree on selected. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -8,6 +9,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,13 +28,15 @@ static const char *md_help =
     "                [--chain M] [--seed S] [--every K] [--traj OUT.extxyz] [--log THERMO.csv]\n"
     "                [--threads N] [--input-format F] [--force]\n"
     "                [--restart-every K [--restart-file FILE]]\n"
+    "                [--deviation-log DEV.csv] [--select-above X FILE.extxyz]\n"
     "       mlpot md --restart FILE [--steps N] [--threads N]\n\n"
     "Molecular dynamics of the first structure of STRUCTURE in metal units (eV, Å, fs, amu),\n"
     "with velocity Verlet. Velocities start from a Maxwell–Boltzmann distribution at the\n"
     "temperature, with zero total momentum, rescaled to exactly that temperature (3N - 3\n"
     "degrees of freedom), unless the file has a velocities (Å/fs) or momenta (ASE) column.\n"
     "Without --model, the shipped potential whose species cover the structure is used (and\n"
-    "named).\n\n"
+    "named). --model given several times runs on a committee: the forces, energy and stress\n"
+    "are the mean of the models'.\n\n"
     "  --steps N           time steps (required, N >= 0)\n"
     "  --dt FS             time step in fs (default 1)\n"
     "  --temperature K     initial temperature and thermostat target in K (default 300)\n"
@@ -54,10 +58,19 @@ static const char *md_help =
     "                      log and trajectory are cut back to that step), bit for bit as if\n"
     "                      never interrupted; --steps N extends it\n"
     "  --force             replace an existing output of another kind (a model, dataset\n"
-    "                      or structure file); an output is never one of the inputs\n\n"
+    "                      or structure file); an output is never one of the inputs\n"
+    "  --deviation-log FILE  (committee) the models' spread at every thermo step as CSV:\n"
+    "                      step,time_fs,energy_std_per_atom_eV,force_deviation_max_eV_per_A,\n"
+    "                      force_deviation_mean_eV_per_A, the per-atom force deviation being\n"
+    "                      sqrt(<|F_i - <F_i>|^2>) over the models (DeePMD's model deviation)\n"
+    "  --select-above X FILE  (committee) append every thermo-step frame whose max force\n"
+    "                      deviation exceeds X eV/Å to FILE (extended XYZ: positions, cell,\n"
+    "                      per-atom force_deviations, step, time_fs and the spread; no energy\n"
+    "                      or forces), the candidates to label with DFT (active learning)\n\n"
     "conserved_eV is etot_eV plus the energy the thermostat exchanged (Langevin: heat taken\n"
-    "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. The log and\n"
-    "trajectory are streamed (rows flushed, frames written whole): a killed run keeps them.\n";
+    "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. The logs,\n"
+    "trajectory and selection are streamed (rows flushed, frames written whole): a killed\n"
+    "run keeps them.\n";
 
 /* ---- progress line: "step 1200/10000  85.3 steps/s  ETA 0:01:43" on a terminal ---- */
 
@@ -182,11 +195,18 @@ static const char *velocities_from_file(md_state *md, const mlpot_structure *s) 
 
 /* ---- the command ---- */
 
+#define MD_MAX_MODELS 16
+
 typedef struct {
     long steps, every, chain;
     md_params params;
     int threads, force;
     const char *model, *ensemble, *traj, *log, *input_format;
+    const char *models[MD_MAX_MODELS]; /* --model, several: a committee (model = models[0]) */
+    int n_models;
+    const char *deviation_log; /* committee: the spread at every thermo step */
+    const char *select_file;   /* committee: frames whose max force deviation > select_above */
+    double select_above;
     long restart_every;       /* 0: no restart file */
     const char *restart_file; /* written every restart_every steps */
     const char *restart;      /* --restart FILE: continue the run it holds */
@@ -196,7 +216,7 @@ typedef struct {
 static int parse_md_options(int argc, char **argv, md_options *o) {
     enum { O_MODEL = 256, O_STEPS, O_DT, O_TEMP, O_ENS, O_FRICTION, O_TDAMP, O_CHAIN, O_SEED,
            O_EVERY, O_TRAJ, O_LOG, O_THREADS, O_INFMT, O_FORCE, O_RESTART_EVERY,
-           O_RESTART_FILE, O_RESTART };
+           O_RESTART_FILE, O_RESTART, O_DEVLOG, O_SELECT };
     static const struct option long_options[] = {
         {"model", required_argument, 0, O_MODEL},   {"steps", required_argument, 0, O_STEPS},
         {"dt", required_argument, 0, O_DT},         {"temperature", required_argument, 0, O_TEMP},
@@ -210,6 +230,8 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         {"restart-every", required_argument, 0, O_RESTART_EVERY},
         {"restart-file", required_argument, 0, O_RESTART_FILE},
         {"restart", required_argument, 0, O_RESTART},
+        {"deviation-log", required_argument, 0, O_DEVLOG},
+        {"select-above", required_argument, 0, O_SELECT},
         {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
     o->steps = -1;
     o->every = 10;
@@ -224,7 +246,24 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         int ok = 1;
         switch (c) {
-        case O_MODEL: o->model = optarg; break;
+        case O_MODEL:
+            if (o->n_models == MD_MAX_MODELS)
+                return cli_usage_error("md", "at most %d --model files", MD_MAX_MODELS);
+            o->models[o->n_models++] = optarg;
+            o->model = o->models[0];
+            break;
+        case O_DEVLOG: o->deviation_log = optarg; break;
+        case O_SELECT: /* two values: the threshold, then the file */
+            if (!cli_parse_double("md", "--select-above", optarg, &o->select_above))
+                return CLI_EXIT_USAGE;
+            if (!(o->select_above >= 0))
+                return cli_usage_error("md", "--select-above X must be >= 0 eV/Å, got %g",
+                                       o->select_above);
+            if (optind >= argc || argv[optind][0] == '-')
+                return cli_usage_error("md", "--select-above needs a threshold and a file: "
+                                             "--select-above X FILE");
+            o->select_file = argv[optind++];
+            break;
         case O_STEPS: ok = cli_parse_long("md", "--steps", optarg, 0, LONG_MAX, &o->steps); break;
         case O_DT: ok = cli_parse_double("md", "--dt", optarg, &o->params.dt_fs); break;
         case O_TEMP:
@@ -263,6 +302,10 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         if (!ok)
             return CLI_EXIT_USAGE;
     }
+    if (o->restart && (o->n_models > 1 || o->deviation_log || o->select_file))
+        return cli_usage_error("md", "a committee (--model twice, --deviation-log, "
+                                     "--select-above) cannot continue a restarted run (restart "
+                                     "files hold one model)");
     if (o->restart) /* everything else comes from the restart file (--steps may extend) */
         return optind == argc ? 0
                               : cli_usage_error("md", "--restart FILE takes no structure file");
@@ -272,6 +315,12 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         return CLI_EXIT_USAGE;
     if (o->steps < 0)
         return cli_usage_error("md", "--steps N is required");
+    if ((o->deviation_log || o->select_file) && o->n_models < 2)
+        return cli_usage_error("md", "--deviation-log and --select-above need a committee: "
+                                     "--model given at least twice");
+    if (o->n_models > 1 && o->restart_every)
+        return cli_usage_error("md", "--restart-every is not available with a committee "
+                                     "(restart files hold one model)");
     if (o->restart_every && !o->restart_file)
         o->restart_file = "md.restart";
     if (md_ensemble_from_name(o->ensemble, &o->params.ensemble))
@@ -294,11 +343,23 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
      * than given extended XYZ under it */
     if (!cli_check_trajectory_name("md", o->traj))
         return CLI_EXIT_USAGE;
-    const char *inputs[] = {argv[optind], o->model};
-    if (!cli_check_output("md", o->restart_file, CLI_KIND_TEXT, inputs, 2, o->force) ||
-        !cli_check_output("md", o->traj, CLI_KIND_STRUCTURE, inputs, 2, o->force) ||
-        !cli_check_output("md", o->log, CLI_KIND_TEXT, inputs, 2, o->force) ||
-        !cli_check_output("md", o->log, CLI_KIND_TEXT, &o->traj, 1, 1))
+    const char *select_format = o->select_file ? mlpot_format_from_path(o->select_file) : NULL;
+    if (select_format && strcmp(select_format, "extxyz") != 0)
+        return cli_usage_error("md", "--select-above %s: frames are written as extended XYZ "
+                                     "(*.xyz, *.extxyz)", o->select_file);
+    const char *inputs[1 + MD_MAX_MODELS] = {argv[optind], o->model};
+    int n_inputs = 1 + (o->n_models ? o->n_models : 1);
+    for (int k = 1; k < o->n_models; k++)
+        inputs[1 + k] = o->models[k];
+    const char *earlier[] = {o->traj, o->log, o->deviation_log};
+    if (!cli_check_output("md", o->restart_file, CLI_KIND_TEXT, inputs, n_inputs, o->force) ||
+        !cli_check_output("md", o->traj, CLI_KIND_STRUCTURE, inputs, n_inputs, o->force) ||
+        !cli_check_output("md", o->log, CLI_KIND_TEXT, inputs, n_inputs, o->force) ||
+        !cli_check_output("md", o->log, CLI_KIND_TEXT, &o->traj, 1, 1) ||
+        !cli_check_output("md", o->deviation_log, CLI_KIND_TEXT, inputs, n_inputs, o->force) ||
+        !cli_check_output("md", o->deviation_log, CLI_KIND_TEXT, earlier, 2, 1) ||
+        !cli_check_output("md", o->select_file, CLI_KIND_STRUCTURE, inputs, n_inputs, o->force) ||
+        !cli_check_output("md", o->select_file, CLI_KIND_STRUCTURE, earlier, 3, 1))
         return CLI_EXIT_FAILURE;
     return 0;
 }
@@ -502,6 +563,126 @@ static int md_output(const md_state *md, long total, const md_options *o, cli_ou
     return 1;
 }
 
+/* ---- committee: the models' spread and the frames they disagree on ---- */
+
+typedef struct {
+    mlpot_model *models[MD_MAX_MODELS]; /* models[0] is the simulation's (not owned) */
+    md_committee committee;
+    double *force_deviations; /* [N] of the current positions */
+    cli_output log;           /* --deviation-log */
+    mlpot_writer *select;     /* --select-above */
+    mlpot_structure *frame;   /* the selected frame, updated in place */
+    long n_selected;
+} md_committee_run;
+
+/* Loads the other models of the committee, whose first model is the simulation's, and makes
+ * the committee and its outputs (the selection is appended to what FILE holds). */
+static int committee_open(md_committee_run *run, const md_options *o, cli_simulation *sim) {
+    run->models[0] = sim->model;
+    for (int k = 1; k < o->n_models; k++)
+        if (mlpot_model_load(&run->models[k], o->models[k])) {
+            cli_fail();
+            return 0;
+        }
+    int n = sim->structure->n_atoms;
+    if (mlpot_committee_create(&run->committee.committee,
+                               (const mlpot_model *const *)run->models, o->n_models) ||
+        mem_calloc(&run->force_deviations, (size_t)n, sizeof *run->force_deviations)) {
+        cli_fail();
+        return 0;
+    }
+    run->committee.deviation.force_deviations = run->force_deviations;
+    if (o->deviation_log) {
+        if (!cli_output_open_streaming(&run->log, o->deviation_log, 0))
+            return 0;
+        fputs("step,time_fs,energy_std_per_atom_eV,force_deviation_max_eV_per_A,"
+              "force_deviation_mean_eV_per_A\n", run->log.fp);
+    }
+    if (o->select_file) {
+        struct stat existing;
+        long keep = stat(o->select_file, &existing) == 0 && S_ISREG(existing.st_mode)
+                        ? (long)existing.st_size
+                        : 0;
+        structure_column column = {.type = 'R', .n_cols = 1};
+        mlpot_status st = structure_writer_open_streaming(&run->select, o->select_file,
+                                                          "extxyz", keep);
+        if (!st)
+            st = mlpot_structure_create(&run->frame, n, sim->structure->numbers,
+                                        sim->structure->positions, sim->structure->cell,
+                                        sim->structure->pbc);
+        if (!st && !(st = mem_strdup(&column.name, "force_deviations")) &&
+            !(st = mem_calloc(&column.values, (size_t)n, sizeof(double))))
+            st = structure_add_column(run->frame, column);
+        if (st) {
+            structure_column_free(&column, n);
+            cli_fail();
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* At the thermo steps: the deviation log row, and the frame if the models disagree enough. */
+static int committee_output(md_committee_run *run, const md_state *md, long total,
+                            const md_options *o) {
+    long step = md->step;
+    if (step % o->every != 0 && step != total)
+        return 1;
+    double time_fs = (double)step * md->params.dt_fs;
+    const mlpot_committee_deviation *d = &run->committee.deviation;
+    if (run->log.fp && (fprintf(run->log.fp, "%ld,%.6f,%.10e,%.10e,%.10e\n", step, time_fs,
+                                d->energy_std_per_atom, d->force_deviation_max,
+                                d->force_deviation_mean),
+                        fflush(run->log.fp) != 0)) {
+        fprintf(stderr, "mlpot: %s: write error at step %ld: %s\n", run->log.path, step,
+                strerror(errno));
+        return 0;
+    }
+    if (!run->select || !(d->force_deviation_max > o->select_above))
+        return 1;
+    mlpot_structure *f = run->frame;
+    memcpy(f->positions, md->structure->positions, 3 * (size_t)md->n_atoms * sizeof(double));
+    memcpy(f->columns[0].values, run->force_deviations, (size_t)md->n_atoms * sizeof(double));
+    const char *keys[] = {"step", "time_fs", "energy_std_per_atom", "force_deviation_max",
+                          "force_deviation_mean"};
+    char text[5][40];
+    snprintf(text[0], sizeof text[0], "%ld", step);
+    snprintf(text[1], sizeof text[1], "%.6f", time_fs);
+    snprintf(text[2], sizeof text[2], "%.10g", d->energy_std_per_atom);
+    snprintf(text[3], sizeof text[3], "%.10g", d->force_deviation_max);
+    snprintf(text[4], sizeof text[4], "%.10g", d->force_deviation_mean);
+    mlpot_status st = MLPOT_OK;
+    for (int k = 0; k < 5 && !st; k++)
+        st = mlpot_structure_set_info(f, keys[k], text[k]);
+    if (st || mlpot_writer_write(run->select, f)) {
+        cli_fail();
+        return 0;
+    }
+    run->n_selected++;
+    return 1;
+}
+
+/* Closes the outputs (status 0: the run succeeded) and frees the committee; the new status. */
+static int committee_close(md_committee_run *run, const md_options *o, int status) {
+    if (run->select) {
+        if (status)
+            mlpot_writer_abort(run->select); /* streamed: the frames so far stay */
+        else if (mlpot_writer_close(run->select))
+            status = cli_fail();
+    }
+    if (!cli_output_close(&run->log, status == 0))
+        status = CLI_EXIT_FAILURE;
+    if (status == 0 && o->select_file)
+        fprintf(stderr, "mlpot: %ld frames with a max force deviation above %g eV/Å appended "
+                        "to %s\n", run->n_selected, o->select_above, o->select_file);
+    mlpot_structure_free(run->frame);
+    mlpot_committee_free(run->committee.committee);
+    for (int k = 1; k < MD_MAX_MODELS; k++)
+        mlpot_model_free(run->models[k]);
+    free(run->force_deviations);
+    return status;
+}
+
 /* Opens the model and calculator of a restarted run (sim->structure is the restart's). */
 static int restart_simulation(cli_simulation *sim, md_restart *r, int threads) {
     memset(sim, 0, sizeof *sim);
@@ -531,6 +712,7 @@ int cli_md(int argc, char **argv) {
     mlpot_structure *frame = NULL;
     md_state *md = NULL;
     md_potential potential;
+    md_committee_run committee = {0};
     status = CLI_EXIT_FAILURE;
     if (o.restart && restart_read(o.restart, &restart, &o)) {
         cli_fail();
@@ -540,6 +722,11 @@ int cli_md(int argc, char **argv) {
                   : !cli_simulation_open(&sim, path, o.input_format, o.model, o.threads))
         goto done;
     potential = md_calculator_potential(sim.calculator);
+    if (o.n_models > 1) {
+        if (!committee_open(&committee, &o, &sim))
+            goto done;
+        potential = md_committee_potential(&committee.committee);
+    }
     const char *velocity_source = NULL;
     if (md_create(&md, sim.structure, &potential, &o.params)) {
         fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
@@ -570,9 +757,16 @@ int cli_md(int argc, char **argv) {
             md->n_atoms, md_ensemble_name(o.params.ensemble), o.params.dt_fs,
             o.params.temperature_k, o.steps,
             velocity_source ? velocity_source : "drawn from Maxwell-Boltzmann");
+    if (o.n_models > 1) {
+        printf("# committee of %d models (forces, energy and stress are their mean):", o.n_models);
+        for (int k = 0; k < o.n_models; k++)
+            printf(" %s", o.models[k]);
+        putchar('\n');
+    }
     thermo_print_header(stdout);
     step_progress bar = {.enabled = isatty(2), .total = o.steps};
-    if (!o.restart && !md_output(md, o.steps, &o, &log, traj, frame, &bar))
+    if (!o.restart && (!md_output(md, o.steps, &o, &log, traj, frame, &bar) ||
+                       (o.n_models > 1 && !committee_output(&committee, md, o.steps, &o))))
         goto done;
     double start = cli_seconds();
     bar.start = bar.last = start;
@@ -583,7 +777,8 @@ int cli_md(int argc, char **argv) {
             fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
             goto done;
         }
-        if (!md_output(md, o.steps, &o, &log, traj, frame, &bar))
+        if (!md_output(md, o.steps, &o, &log, traj, frame, &bar) ||
+            (o.n_models > 1 && !committee_output(&committee, md, o.steps, &o)))
             goto done;
         if (o.restart_every && step % o.restart_every == 0 &&
             restart_write(&o, sim.model_path, md, traj ? structure_writer_bytes(traj) : 0,
@@ -613,6 +808,7 @@ done:
         status = CLI_EXIT_FAILURE;
     if (status == 0 && o.traj)
         fprintf(stderr, "mlpot: wrote the trajectory to %s\n", o.traj);
+    status = committee_close(&committee, &o, status);
     mlpot_structure_free(frame);
     md_free(md);
     cli_simulation_close(&sim);

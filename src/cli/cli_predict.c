@@ -54,18 +54,17 @@ typedef struct {
 
 typedef struct {
     mlpot_model *model;
-    mlpot_calculator *calc;
     char path[4096];
 } loaded_model;
 
-static int load_model(loaded_model *lm, const char *path) {
+/* Loads the model at path unless lm holds it already; *changed is set when it was loaded. */
+static int load_model(loaded_model *lm, const char *path, int *changed) {
     if (lm->model && !strcmp(lm->path, path))
         return 1;
-    mlpot_calculator_free(lm->calc);
     mlpot_model_free(lm->model);
-    lm->calc = NULL;
     lm->model = NULL;
-    if (mlpot_model_load(&lm->model, path) || mlpot_calculator_create(&lm->calc, lm->model)) {
+    *changed = 1;
+    if (mlpot_model_load(&lm->model, path)) {
         cli_fail();
         return 0;
     }
@@ -92,8 +91,7 @@ static void voigt_gpa(const double *stress, double out[6]) {
 /* The spread of a committee's predictions (n > 1 models). */
 typedef struct {
     int n;
-    double energy_std_per_atom; /* eV/atom, population std over the models */
-    double force_dev_max, force_dev_mean; /* eV/Å, of sqrt(<|F_i - <F_i>|^2>) over atoms */
+    mlpot_committee_deviation dev;
 } committee;
 
 static void write_json(FILE *fp, const char *file, int frame, const mlpot_structure *s,
@@ -145,11 +143,11 @@ static void write_json(FILE *fp, const char *file, int frame, const mlpot_struct
         json_key(fp, &first, "committee_size");
         fprintf(fp, "%d", cm->n);
         json_key(fp, &first, "energy_std_per_atom");
-        json_number(fp, cm->energy_std_per_atom);
+        json_number(fp, cm->dev.energy_std_per_atom);
         json_key(fp, &first, "force_deviation_max");
-        json_number(fp, cm->force_dev_max);
+        json_number(fp, cm->dev.force_deviation_max);
         json_key(fp, &first, "force_deviation_mean");
-        json_number(fp, cm->force_dev_mean);
+        json_number(fp, cm->dev.force_deviation_mean);
     }
     fputs("}\n", fp);
 }
@@ -168,7 +166,7 @@ static void write_text(FILE *fp, const char *file, int frame, int label_frames,
     if (cm)
         fprintf(fp, "  committee           %d models: energy std %.3f meV/atom; force deviation "
                     "max %.4f, mean %.4f eV/Å\n",
-                cm->n, 1000 * cm->energy_std_per_atom, cm->force_dev_max, cm->force_dev_mean);
+                cm->n, 1000 * cm->dev.energy_std_per_atom, cm->dev.force_deviation_max, cm->dev.force_deviation_mean);
     fprintf(fp, "  forces (eV/Å)%s\n", per_atom ? "                                      "
                                                   "        energy (eV)"
                                                 : "");
@@ -218,7 +216,7 @@ static mlpot_status annotate(const mlpot_structure *s, const mlpot_results *r, c
     if (cm) {
         const char *keys[] = {"energy_std_per_atom", "force_deviation_max",
                               "force_deviation_mean"};
-        double values[] = {cm->energy_std_per_atom, cm->force_dev_max, cm->force_dev_mean};
+        double values[] = {cm->dev.energy_std_per_atom, cm->dev.force_deviation_max, cm->dev.force_deviation_mean};
         char text[40];
         for (int k = 0; k < 3 && !st; k++) {
             snprintf(text, sizeof text, "%.10g", values[k]);
@@ -245,74 +243,6 @@ static mlpot_status annotate(const mlpot_structure *s, const mlpot_results *r, c
     return MLPOT_OK;
 fail:
     mlpot_structure_free(copy);
-    return st;
-}
-
-/* The results of one model, or a committee's mean and spread (cm, n > 1); res->forces and
- * res->energies are allocated here (the caller frees them). */
-static mlpot_status committee_compute(loaded_model *lms, int n_models, const mlpot_structure *s,
-                                      mlpot_results *res, committee *cm) {
-    size_t n = (size_t)s->n_atoms;
-    res->forces = calloc(n * 3, sizeof(double));
-    res->energies = calloc(n, sizeof(double));
-    double *all = n_models > 1 ? calloc((size_t)n_models * n * 3, sizeof *all) : NULL;
-    double *energies = n_models > 1 ? calloc(n, sizeof *energies) : NULL;
-    if (!res->forces || !res->energies || (n_models > 1 && (!all || !energies))) {
-        free(all);
-        free(energies);
-        return error_set(MLPOT_ERR_MEMORY, "out of memory");
-    }
-    if (n_models == 1) {
-        mlpot_status st = mlpot_calculator_compute(lms[0].calc, s, res);
-        return st;
-    }
-    double stress_sum[9] = {0}, e[PREDICT_MAX_MODELS];
-    int has_stress = 1;
-    mlpot_status st = MLPOT_OK;
-    for (int k = 0; k < n_models && !st; k++) {
-        double stress[9];
-        mlpot_results r = {.forces = all + (size_t)k * n * 3, .stress = stress,
-                           .energies = energies};
-        if ((st = mlpot_calculator_compute(lms[k].calc, s, &r)))
-            break;
-        e[k] = r.energy;
-        has_stress = has_stress && r.has_stress;
-        for (int x = 0; x < 9; x++)
-            stress_sum[x] += stress[x];
-        for (size_t i = 0; i < n; i++)
-            res->energies[i] += energies[i] / n_models;
-    }
-    if (!st) {
-        double mean = 0, var = 0;
-        for (int k = 0; k < n_models; k++)
-            mean += e[k] / n_models;
-        for (int k = 0; k < n_models; k++)
-            var += (e[k] - mean) * (e[k] - mean) / n_models;
-        res->energy = mean;
-        cm->energy_std_per_atom = sqrt(var) / (double)n;
-        res->has_stress = has_stress;
-        for (int x = 0; x < 9; x++)
-            res->stress[x] = stress_sum[x] / n_models;
-        cm->force_dev_max = cm->force_dev_mean = 0;
-        for (size_t i = 0; i < n; i++) {
-            double dev = 0;
-            for (int x = 0; x < 3; x++) {
-                double m = 0;
-                for (int k = 0; k < n_models; k++)
-                    m += all[(size_t)k * n * 3 + 3 * i + (size_t)x] / n_models;
-                res->forces[3 * i + (size_t)x] = m;
-                for (int k = 0; k < n_models; k++) {
-                    double d = all[(size_t)k * n * 3 + 3 * i + (size_t)x] - m;
-                    dev += d * d / n_models;
-                }
-            }
-            dev = sqrt(dev);
-            cm->force_dev_max = fmax(cm->force_dev_max, dev);
-            cm->force_dev_mean += dev / (double)n;
-        }
-    }
-    free(all);
-    free(energies);
     return st;
 }
 
@@ -393,6 +323,7 @@ int cli_predict(int argc, char **argv) {
         return CLI_EXIT_FAILURE;
     }
     int n_models = opt.n_models ? opt.n_models : 1;
+    mlpot_committee *models = NULL; /* of lms[0..n_models-1], remade when one is reloaded */
     char label[4096] = "";
     int status = 0;
     for (int a = optind; a < argc && !status; a++) {
@@ -418,7 +349,7 @@ int cli_predict(int argc, char **argv) {
                 break;
             }
             char path[4096];
-            int loaded = 1;
+            int loaded = 1, changed = !models;
             for (int k = 0; k < n_models && loaded; k++) {
                 if (opt.n_models) {
                     snprintf(path, sizeof path, "%s", opt.model_paths[k]);
@@ -426,7 +357,18 @@ int cli_predict(int argc, char **argv) {
                     loaded = 0;
                     break;
                 }
-                loaded = load_model(&lms[k], path);
+                loaded = load_model(&lms[k], path, &changed);
+            }
+            if (loaded && changed) {
+                const mlpot_model *members[PREDICT_MAX_MODELS];
+                for (int k = 0; k < n_models; k++)
+                    members[k] = lms[k].model;
+                mlpot_committee_free(models);
+                models = NULL;
+                if (mlpot_committee_create(&models, members, n_models)) {
+                    cli_fail();
+                    loaded = 0;
+                }
             }
             if (!loaded) {
                 mlpot_structure_free(s);
@@ -440,9 +382,13 @@ int cli_predict(int argc, char **argv) {
                 used += (size_t)snprintf(label + used, sizeof label - used, "%s%s", k ? ", " : "",
                                          lms[k].path);
             double stress[9];
-            mlpot_results res = {.stress = stress};
+            mlpot_results res = {.stress = stress,
+                                 .forces = calloc(3 * (size_t)s->n_atoms, sizeof(double)),
+                                 .energies = calloc((size_t)s->n_atoms, sizeof(double))};
             committee cm = {.n = n_models};
-            mlpot_status st = committee_compute(lms, n_models, s, &res, &cm);
+            mlpot_status st = !res.forces || !res.energies
+                                  ? error_set(MLPOT_ERR_MEMORY, "out of memory")
+                                  : mlpot_committee_compute(models, s, &res, &cm.dev);
             if (st == MLPOT_OK && opt.symmetrize) {
                 if (!structure_is_periodic3(s))
                     st = error_set(MLPOT_ERR_INVALID_ARGUMENT, "--symmetrize needs a structure periodic in three "
@@ -474,10 +420,9 @@ int cli_predict(int argc, char **argv) {
         }
         mlpot_reader_close(r);
     }
-    for (int k = 0; k < PREDICT_MAX_MODELS; k++) {
-        mlpot_calculator_free(lms[k].calc);
+    mlpot_committee_free(models); /* before its models */
+    for (int k = 0; k < PREDICT_MAX_MODELS; k++)
         mlpot_model_free(lms[k].model);
-    }
     free(lms);
     if (is_xyz) {
         if (status) {

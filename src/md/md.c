@@ -23,6 +23,17 @@ md_potential md_calculator_potential(mlpot_calculator *calculator) {
     return p;
 }
 
+static mlpot_status committee_compute(void *context, const mlpot_structure *s,
+                                      mlpot_results *results) {
+    md_committee *c = context;
+    return mlpot_committee_compute(c->committee, s, results, &c->deviation);
+}
+
+md_potential md_committee_potential(md_committee *committee) {
+    md_potential p = {.compute = committee_compute, .context = committee};
+    return p;
+}
+
 static const char *const ensemble_names[] = {"nve", "nvt-langevin", "nvt-nose-hoover"};
 
 mlpot_status md_ensemble_from_name(const char *name, md_ensemble *out) {

@@ -27,6 +27,16 @@ typedef struct {
 /* The potential of a calculator (which must outlive its use). */
 md_potential md_calculator_potential(mlpot_calculator *calculator);
 
+/* The mean of a committee's models (mlpot_committee_compute, which must outlive its use). The
+ * spread of the latest evaluation, which is that of the state's current positions after
+ * md_create and md_step, is kept in `deviation` (its force_deviations array, if set, is the
+ * caller's, one double per atom). */
+typedef struct {
+    mlpot_committee *committee;
+    mlpot_committee_deviation deviation;
+} md_committee;
+md_potential md_committee_potential(md_committee *committee);
+
 typedef enum { MD_NVE, MD_NVT_LANGEVIN, MD_NVT_NOSE_HOOVER } md_ensemble;
 
 /* "nve", "nvt-langevin" or "nvt-nose-hoover"; MLPOT_ERR_INVALID_ARGUMENT for another name. */

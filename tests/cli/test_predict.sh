@@ -186,15 +186,7 @@ expect_in err "periodic" "--symmetrize on a molecule message"
 "$MLPOT" model init --arch megnet --species O,Si --cutoff 4.5 --features 8 --layers 2 --basis 6 \
     --edge-features 4 --megnet-hidden 5 --bias-std 0.2 --seed 9 -o "$TMP/second.h5" 2>/dev/null
 "$MLPOT" convert "$SRC/structures/Si.vasp" "$TMP/si_rattled.xyz" 2>/dev/null
-/usr/bin/python3 - "$TMP/si_rattled.xyz" <<'PY' || bad "rattling a structure for the committee check"
-import sys
-lines = open(sys.argv[1]).read().splitlines()
-for k in range(2, len(lines)):
-    w = lines[k].split()
-    w[1:4] = [f"{float(x) + 0.05 * ((k * 7 + j * 3) % 5 - 2):.8f}" for j, x in enumerate(w[1:4])]
-    lines[k] = " ".join(w)
-open(sys.argv[1], "w").write("\n".join(lines) + "\n")
-PY
+rattle_extxyz "$TMP/si_rattled.xyz" || bad "rattling a structure for the committee check"
 for m in "$MODEL" "$TMP/second.h5"; do
     "$MLPOT" predict "$TMP/si_rattled.xyz" --model "$m" --format json --per-atom >>"$TMP/single.json"
 done
