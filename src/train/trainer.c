@@ -482,8 +482,8 @@ static void warn_label_outliers(const trainer *t, const train_observer *out) {
  * on this dataset; "-" for a kind of label the training set lacks. */
 static void report_loss_terms(const trainer *t, const data_spread *d, const train_observer *out) {
     const loss_weights *w = &t->set.weights;
-    const double std[3] = {d->energy, d->force, d->stress}, weight[3] = {w->energy, w->force,
-                                                                         w->stress};
+    const double std[3] = {d->energy, d->force, d->stress};
+    const double weight[3] = {w->energy, w->force, w->stress};
     const long n[3] = {d->n_energy, d->n_force, d->n_stress};
     char std_text[3][32], term_text[3][32];
     locale_t saved = c_locale_begin(); /* "0.5", never "0,5" */
