@@ -68,6 +68,7 @@ static train_settings settings(const char *data, const char *name, int threads) 
     snprintf(s.train_path, sizeof s.train_path, "%s", data);
     snprintf(s.output, sizeof s.output, "%s", ts_tmp_path(name, path, sizeof path));
     s.valid_fraction = 0.25;
+    model_hparams_set_arch(&s.hp, arch_find("cgcnn")); /* not the default: fast enough here */
     s.hp.cutoff = 3.5;
     s.hp.n_features = 6;
     s.hp.n_layers = 1;
@@ -79,7 +80,8 @@ static train_settings settings(const char *data, const char *name, int threads) 
     s.opt.ema_decay = 0.9;
     s.seed = 3;
     s.threads = threads;
-    s.weights.stress = 10.0;
+    s.weights = (loss_weights){.energy = 1.0, .force = 1.0, .stress = 10.0};
+    s.patience = 20;
     return s;
 }
 

@@ -64,7 +64,7 @@ int cli_arch_record(const char *command, cli_arch_values *values, int code, cons
 }
 
 int cli_arch_apply(const char *command, const char *name, model_hparams *hp,
-                   const cli_arch_values *values) {
+                   const cli_arch_values *values, cli_arch_setter set_arch) {
     const model_arch_ops *arch = arch_find(name);
     if (!arch) {
         char known[256];
@@ -72,7 +72,7 @@ int cli_arch_apply(const char *command, const char *name, model_hparams *hp,
         cli_usage_error(command, "--arch must be one of %s, got '%s'", known, name);
         return 0;
     }
-    model_hparams_set_arch(hp, arch);
+    set_arch(hp, arch);
     for (int v = 0; v < values->n; v++) {
         int code = CLI_ARCH_OPTION_BASE + values->given[v].option;
         const char *flag = cli_arch_option_flag(code), *text = values->given[v].value;
@@ -110,29 +110,34 @@ static void format_value(char *buf, size_t size, const arch_hparam *p, double x)
         snprintf(buf, size, "%g", x);
 }
 
-void cli_arch_print_help(FILE *out, int arch_optional) {
+void cli_arch_print_help(FILE *out, const model_arch_ops *default_arch, cli_arch_setter set_arch) {
     char known[256];
     arch_list_names(known, sizeof known, "|");
     fprintf(out, "  --arch A             %s", known);
-    if (arch_optional)
-        fprintf(out, " (default %s)", arch_default()->name);
+    if (default_arch)
+        fprintf(out, " (default %s)", default_arch->name);
     fprintf(out, ":\n");
     for (int a = 0; a < arch_count(); a++)
         fprintf(out, "                         %-8s %s\n", arch_at(a)->name, arch_at(a)->summary);
     const arch_hparam *flags[CLI_ARCH_MAX_OPTIONS];
     int count = distinct_flags(flags, CLI_ARCH_MAX_OPTIONS);
     for (int k = 0; k < count; k++) {
-        char option[48], users[160] = "", value[32];
+        char option[48], users[160] = "", value[32] = "";
         size_t used = 0;
         snprintf(option, sizeof option, "--%s %s", flags[k]->flag, flags[k]->metavar);
         for (int a = 0; a < arch_count(); a++) {
             const model_arch_ops *arch = arch_at(a);
             for (int j = 0; j < arch->n_hparams; j++)
-                if (!strcmp(arch->hparams[j].flag, flags[k]->flag) && used < sizeof users)
+                if (!strcmp(arch->hparams[j].flag, flags[k]->flag) && used < sizeof users) {
                     used += (size_t)snprintf(users + used, sizeof users - used, "%s%s",
                                              used ? ", " : "", arch->name);
+                    if (!value[0]) { /* the default of the first architecture with the flag */
+                        model_hparams hp = {0};
+                        set_arch(&hp, arch);
+                        format_value(value, sizeof value, flags[k], hp.arch_value[j]);
+                    }
+                }
         }
-        format_value(value, sizeof value, flags[k], flags[k]->default_value);
         if (strlen(option) > 20) /* a long option on a line of its own */
             fprintf(out, "  %s\n  %-20s", option, "");
         else

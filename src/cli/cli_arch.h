@@ -30,14 +30,18 @@ int cli_arch_is_option(int code);
 const char *cli_arch_option_flag(int code);
 /* Records an architecture option's value; 0 (with a usage message) when there are too many. */
 int cli_arch_record(const char *command, cli_arch_values *values, int code, const char *value);
-/* The architecture called `name` with its defaults into hp, then the recorded values; 0 with a
- * usage message naming the option for an unknown architecture, a flag the architecture does
- * not have, or a value that is not a number of its type. */
+/* Puts an architecture with a command's defaults of its hyper-parameters into hp:
+ * model_hparams_set_arch (the tables' defaults, `model init`) or train_arch_defaults. */
+typedef void (*cli_arch_setter)(model_hparams *hp, const model_arch_ops *arch);
+
+/* The architecture called `name` with its defaults (set_arch) into hp, then the recorded
+ * values; 0 with a usage message naming the option for an unknown architecture, a flag the
+ * architecture does not have, or a value that is not a number of its type. */
 int cli_arch_apply(const char *command, const char *name, model_hparams *hp,
-                   const cli_arch_values *values);
-/* "  --arch A ..." (with the default architecture when `arch_optional`) and one help line
- * per architecture option. */
-void cli_arch_print_help(FILE *out, int arch_optional);
+                   const cli_arch_values *values, cli_arch_setter set_arch);
+/* "  --arch A ..." (with `default_arch` when it is not NULL) and one help line per
+ * architecture option with its default as set_arch gives it. */
+void cli_arch_print_help(FILE *out, const model_arch_ops *default_arch, cli_arch_setter set_arch);
 /* ", E 32, M 64" (metavar and value of each of hp's architecture hyper-parameters). */
 void cli_arch_print_values(FILE *out, const model_hparams *hp);
 /* One "  <help>  <value>" line per architecture hyper-parameter, for `model info`. */

@@ -44,7 +44,7 @@ static const char *model_help =
 
 static void print_model_help(FILE *out) {
     fputs(model_help_head, out);
-    cli_arch_print_help(out, 0);
+    cli_arch_print_help(out, NULL, model_hparams_set_arch);
     fputs(model_help, out);
 }
 
@@ -175,7 +175,7 @@ static int model_init(int argc, char **argv) {
         return cli_usage_error("model init", "--arch, --species, --cutoff and -o are required");
     if (!cli_check_output("model init", output, CLI_KIND_MODEL, NULL, 0, force))
         return CLI_EXIT_FAILURE;
-    if (!cli_arch_apply("model init", arch, &hp, &arch_values))
+    if (!cli_arch_apply("model init", arch, &hp, &arch_values, model_hparams_set_arch))
         return CLI_EXIT_USAGE;
     if (!(bias_std >= 0))
         return cli_usage_error("model init", "--bias-std must be >= 0");

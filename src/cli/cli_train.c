@@ -22,21 +22,25 @@ static const char *train_help_head =
     "reference energies (least squares), energy shift/scale and n_avg come from the training\n"
     "data. One line per epoch (train and validation MAE of energy per atom, forces, stress;\n"
     "the learning rate of the epoch's last step; nan where there is no value); a checkpoint\n"
-    "after every epoch (MODEL.h5.ckpt) and the learning curve (MODEL.h5.csv).\n\n"
+    "after every epoch (MODEL.h5.ckpt) and the learning curve (MODEL.h5.csv).\n"
+    "The defaults are the recipe of the shipped potentials (potentials/recipes/), measured on\n"
+    "the mlearn Si, Mo and Li sets; `mlpot model init` has its own (the architectures').\n\n"
     "data:\n"
     "  --train FILE          training dataset\n"
     "  --valid FILE          validation dataset (default: --valid-fraction of the training set)\n"
     "  --valid-fraction X    seeded random fraction held out (default 0.1)\n"
-    "model (defaults: r_c 5, F 64, L 3, K 32, H 64, p 6):\n"
+    "model (defaults: r_c 5, F 32, L 2, K 16, H 32, p 6):\n"
     "  --cutoff R --features F --layers L --basis K --readout-hidden H --envelope-p P\n";
 
 static const char *train_help =
-    "loss (squared errors of energy per atom, force and stress components):\n"
-    "  --energy-weight X (1)  --force-weight X (1)  --stress-weight X (0.1)\n"
+    "loss (mean squared errors of energy per atom (eV), force components (eV/A) and stress\n"
+    "components (eV/A^3); the run prints each term's size at an error of one standard\n"
+    "deviation of the training labels):\n"
+    "  --energy-weight X (100)  --force-weight X (1)  --stress-weight X (10)\n"
     "optimiser:\n"
-    "  --epochs N (100)  --batch-size N (8)  --lr X (1e-3)  --lr-min X (1e-5)\n"
+    "  --epochs N (200)  --batch-size N (2)  --lr X (2e-3)  --lr-min X (1e-5)\n"
     "  --lr-schedule cosine|plateau (cosine)  --warmup-steps N (5% of the run)\n"
-    "  --plateau-factor X (0.5)  --plateau-patience N (5)  --patience N (early stop, 20; 0 off)\n"
+    "  --plateau-factor X (0.5)  --plateau-patience N (5)  --patience N (early stop, 0 off; 0)\n"
     "  --weight-decay X (0: Adam; > 0: AdamW)  --clip-norm X (10)  --ema-decay X (0.99)\n"
     "run:\n"
     "  --seed S (0)  --threads N (OpenMP default)  -o MODEL  --checkpoint FILE  --log FILE\n"
@@ -48,7 +52,9 @@ static const char *train_help =
 
 static void print_train_help(FILE *out) {
     fputs(train_help_head, out);
-    cli_arch_print_help(out, 1);
+    train_settings defaults;
+    train_settings_defaults(&defaults);
+    cli_arch_print_help(out, defaults.hp.arch, train_arch_defaults);
     fputs(train_help, out);
 }
 
@@ -374,7 +380,7 @@ int cli_train(int argc, char **argv) {
     if (!rq.resume && !(rq.set.valid_fraction >= 0 && rq.set.valid_fraction < 1))
         return cli_usage_error("train", "--valid-fraction must be in [0, 1)");
     if (!rq.resume && !cli_arch_apply("train", rq.arch ? rq.arch : rq.set.hp.arch->name,
-                                      &rq.set.hp, &rq.arch_values))
+                                      &rq.set.hp, &rq.arch_values, train_arch_defaults))
         return CLI_EXIT_USAGE;
     if (!rq.resume && !check_train_outputs(&rq.set, force))
         return CLI_EXIT_FAILURE;

@@ -32,21 +32,34 @@
 #endif
 
 
+/* The recipe of the shipped potentials (potentials/recipes/): measured on the mlearn Si, Mo and
+ * Li sets, where the older defaults (cgcnn F 64 L 3, weights 1/1/0.1, batch 8) learned almost
+ * no energy. `mlpot model init` keeps the architectures' own table defaults. */
 void train_settings_defaults(train_settings *s) {
     memset(s, 0, sizeof *s);
     s->valid_fraction = 0.1;
-    s->hp = (model_hparams){.cutoff = 5.0, .n_layers = 3, .n_features = 64, .n_basis = 32,
-                            .readout_hidden = 64, .envelope_p = 6, .avg_neighbors = 1.0,
+    s->hp = (model_hparams){.cutoff = 5.0, .n_layers = 2, .n_features = 32, .n_basis = 16,
+                            .readout_hidden = 32, .envelope_p = 6, .avg_neighbors = 1.0,
                             .energy_scale = 1.0};
-    model_hparams_set_arch(&s->hp, arch_default());
-    s->weights = (loss_weights){.energy = 1.0, .force = 1.0, .stress = 0.1};
-    s->opt = (optimizer_config){.lr = 1e-3, .lr_min = 1e-5, .beta1 = 0.9, .beta2 = 0.999,
+    train_arch_defaults(&s->hp, arch_find("megnet"));
+    s->weights = (loss_weights){.energy = 100.0, .force = 1.0, .stress = 10.0};
+    s->opt = (optimizer_config){.lr = 2e-3, .lr_min = 1e-5, .beta1 = 0.9, .beta2 = 0.999,
                                 .eps = 1e-8, .clip_norm = 10.0, .schedule = SCHEDULE_COSINE,
                                 .plateau_factor = 0.5, .plateau_patience = 5, .ema_decay = 0.99,
                                 .warmup_steps = -1};
-    s->epochs = 100;
-    s->batch_size = 8;
-    s->patience = 20;
+    s->epochs = 200;
+    s->batch_size = 2;
+    s->patience = 0;
+}
+
+void train_arch_defaults(model_hparams *hp, const model_arch_ops *arch) {
+    model_hparams_set_arch(hp, arch);
+    for (int k = 0; k < arch->n_hparams; k++) {
+        if (!strcmp(arch->hparams[k].flag, "edge-features"))
+            hp->arch_value[k] = 16;
+        if (!strcmp(arch->hparams[k].flag, "megnet-hidden"))
+            hp->arch_value[k] = 32;
+    }
 }
 
 typedef struct {
@@ -162,9 +175,30 @@ done:
     return st;
 }
 
+/* Standard deviations of the training labels (about their means, frames unweighted): the
+ * per-atom energy after the species references, the labelled force components and the nine
+ * stress components of stress-labelled frames (as loss_norms_add counts them); 0 without. */
+typedef struct {
+    double energy, force, stress;
+    long n_energy, n_force, n_stress;
+} data_spread;
+
+static void add_sample(double x, double *sum, double *sum2, long *n) {
+    *sum += x;
+    *sum2 += x * x;
+    ++*n;
+}
+
+static double spread_of(double sum, double sum2, long n) {
+    double mean = n ? sum / n : 0;
+    return n ? sqrt(fmax(sum2 / n - mean * mean, 0)) : 0;
+}
+
 /* Species from the data; species energies by least squares on the training energies; shift
- * and scale from the per-atom residuals; n_avg from the neighbour counts (trainer.h). */
-static mlpot_status data_statistics(trainer *t, model_hparams *hp, double *species_energy) {
+ * and scale from the per-atom residuals; n_avg from the neighbour counts (trainer.h); the
+ * labels' spread for the start-of-run report. */
+static mlpot_status data_statistics(trainer *t, model_hparams *hp, double *species_energy,
+                                    data_spread *spread) {
     int present[ELEMENT_MAX_Z + 1] = {0};
     for (int f = 0; f < t->n_train; f++)
         for (int i = 0; i < t->train[f]->n_atoms; i++)
@@ -246,6 +280,23 @@ static mlpot_status data_statistics(trainer *t, model_hparams *hp, double *speci
     double mean = labelled ? sum / labelled : 0, var = labelled ? sum2 / labelled - mean * mean : 0;
     hp->energy_shift = mean;
     hp->energy_scale = fmax(sqrt(fmax(var, 0)), 0.01);
+    double f_sum = 0, f_sum2 = 0, s_sum = 0, s_sum2 = 0;
+    *spread = (data_spread){.energy = sqrt(fmax(var, 0)), .n_energy = labelled};
+    for (int f = 0; f < t->n_train; f++) {
+        const mlpot_structure *s = t->train[f];
+        for (int i = 0; s->forces && i < s->n_atoms; i++) {
+            const double *row = &s->forces[3 * i];
+            if (isfinite(row[0]) && isfinite(row[1]) && isfinite(row[2]))
+                for (int k = 0; k < 3; k++)
+                    add_sample(row[k], &f_sum, &f_sum2, &spread->n_force);
+        }
+        loss_norms labels = {0};
+        loss_norms_add(&labels, s, 1.0);
+        for (int k = 0; labels.stress > 0 && k < 9; k++)
+            add_sample(s->stress[k], &s_sum, &s_sum2, &spread->n_stress);
+    }
+    spread->force = spread_of(f_sum, f_sum2, spread->n_force);
+    spread->stress = spread_of(s_sum, s_sum2, spread->n_stress);
     /* average neighbours at the cutoff */
     mlpot_graph *g = NULL;
     mlpot_status st = mlpot_graph_create(&g);
@@ -424,6 +475,33 @@ static void warn_label_outliers(const trainer *t, const train_observer *out) {
     if (n > 5)
         report(out, "warning: %s: %d more frames like these", t->set.train_path, n - 5);
     free(e);
+}
+
+/* The loss weights and what each term is for an error of one standard deviation of the data
+ * (weight x std^2: the loss is a mean of squared errors), so that a user can judge the balance
+ * on this dataset; "-" for a kind of label the training set lacks. */
+static void report_loss_terms(const trainer *t, const data_spread *d, const train_observer *out) {
+    const loss_weights *w = &t->set.weights;
+    const double std[3] = {d->energy, d->force, d->stress};
+    const double weight[3] = {w->energy, w->force, w->stress};
+    const long n[3] = {d->n_energy, d->n_force, d->n_stress};
+    char std_text[3][32], term_text[3][32];
+    locale_t saved = c_locale_begin(); /* "0.5", never "0,5" */
+    for (int k = 0; k < 3; k++) {
+        if (n[k]) {
+            snprintf(std_text[k], sizeof std_text[k], "%.4g", std[k]);
+            snprintf(term_text[k], sizeof term_text[k], "%.4g", weight[k] * std[k] * std[k]);
+        } else {
+            snprintf(std_text[k], sizeof std_text[k], "-");
+            snprintf(term_text[k], sizeof term_text[k], "-");
+        }
+    }
+    c_locale_end(saved);
+    report(out, "loss weights: energy %g, forces %g, stress %g; data std: energy %s eV/atom, "
+                "force components %s eV/A, stress components %s eV/A^3",
+           w->energy, w->force, w->stress, std_text[0], std_text[1], std_text[2]);
+    report(out, "loss terms at 1 std of the data: energy %s, forces %s, stress %s", term_text[0],
+           term_text[1], term_text[2]);
 }
 
 /* Loss and errors of frames idx[0..n) with normalisers `norms`; gradients into per-frame
@@ -652,7 +730,8 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
         warn_label_outliers(&t, out);
     if (!resume) {
         double species_energy[MODEL_MAX_SPECIES] = {0};
-        if ((st = data_statistics(&t, &t.set.hp, species_energy)) ||
+        data_spread spread = {0};
+        if ((st = data_statistics(&t, &t.set.hp, species_energy, &spread)) ||
             (st = model_create(&t.set.hp, &t.model)))
             goto done;
         model_init_random(t.model, t.set.seed);
@@ -682,6 +761,7 @@ mlpot_status train_run(const train_settings *settings, const char *resume, int e
                 t.set.train_path, t.model->n_params, t.set.hp.avg_neighbors,
                 t.set.hp.energy_scale, t.set.hp.energy_shift, t.set.opt.total_steps,
                 t.set.opt.warmup_steps);
+        report_loss_terms(&t, &spread, out);
     } else {
         /* A changed number of epochs re-plans the cosine schedule over the new length (from
          * the current step on), so that a shortened or extended run still anneals. */

@@ -33,11 +33,14 @@ typedef struct {
                                         this process; 0 = run to the end */
 } train_settings;
 
-/* Defaults: the registry's default architecture with its defaults, F=64 L=3 K=32 H=64 r_c=5,
- * weights E 1, F 1, S 0.1
- * (per (eV/Å^3)^2... see README), Adam lr 1e-3 with 5% warm-up and cosine decay, batch 8, 100
- * epochs, EMA 0.99, clipping at 10, patience 20, valid fraction 0.1, seed 0. */
+/* Defaults: the recipe of the shipped potentials (potentials/recipes/): megnet with E 16, M 32,
+ * r_c 5, F 32, L 2, K 16, H 32; weights E 100, F 1, S 10 (per-atom energy eV^-2, force and
+ * stress components); Adam lr 2e-3 with 5% warm-up and cosine decay to 1e-5, batch 2, 200
+ * epochs, EMA 0.99, clipping at 10, no early stopping, valid fraction 0.1, seed 0. */
 void train_settings_defaults(train_settings *s);
+/* `arch` into hp with training's defaults of its own hyper-parameters: the architecture's
+ * table defaults, except edge features 16 and MEGNet hidden width 32 (megnet, m3gnet). */
+void train_arch_defaults(model_hparams *hp, const model_arch_ops *arch);
 
 /* What a run reports while it works; any member may be NULL. `line` gets complete lines (the
  * start, warnings, one line per epoch, the end), `progress` the state within an epoch: batches

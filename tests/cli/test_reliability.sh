@@ -78,8 +78,8 @@ for mechanism in "${mechanisms[@]}"; do
                     --fractions 0.5,0.5 -o "$FULL/a.h5" -o "$FULL/b.h5" ;;
             "train")
                 on_full_disk $mechanism $size "$MLPOT" train --train "$TMP/data.h5" \
-                    --valid-fraction 0 --cutoff 4 --features 24 --layers 2 --basis 8 --epochs 2 \
-                    --threads 1 -o "$FULL/m.h5" ;;
+                    --valid-fraction 0 --arch cgcnn --cutoff 4 --features 24 --layers 2 \
+                    --basis 8 --epochs 2 --batch-size 8 --threads 1 -o "$FULL/m.h5" ;;
             esac
             expect_rc 1 "$what on a full disk ($mechanism, $size KB)"
             expect_in err "$why" "$what on a full disk ($mechanism, $size KB) says why"
@@ -98,7 +98,8 @@ cp "$TMP/teacher.h5" "$OUT/m.h5"
 cp "$SI" "$OUT/g.vasp"
 sums() { sha256sum "$OUT/d.h5" "$OUT/m.h5" "$OUT/g.vasp"; }
 before=$(sums)
-tiny=(--cutoff 4 --features 8 --layers 1 --basis 8 --epochs 1 --threads 1 --valid-fraction 0)
+tiny=(--arch cgcnn --cutoff 4 --features 8 --layers 1 --basis 8 --epochs 1 --batch-size 8
+    --threads 1 --valid-fraction 0)
 check_refused() { # WHAT TEXT CMD...
     local what=$1 text=$2
     shift 2

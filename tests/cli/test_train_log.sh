@@ -37,8 +37,9 @@ expect_rc 0 "dataset convert"
 lr=2e-3
 lr_min=1e-4
 warmup=4
-run "$MLPOT" train --train "$TMP/data.h5" --valid-fraction 0 --cutoff 4 --features 6 \
-    --layers 1 --basis 6 --readout-hidden 6 --batch-size 2 --epochs 5 --lr $lr \
+run "$MLPOT" train --train "$TMP/data.h5" --valid-fraction 0 --arch cgcnn --cutoff 4 \
+    --features 6 --layers 1 --basis 6 --readout-hidden 6 --batch-size 2 --epochs 5 --lr $lr \
+    --energy-weight 1 --stress-weight 0.1 --patience 20 \
     --lr-min $lr_min --warmup-steps $warmup --seed 1 --threads 1 -o "$TMP/m.h5"
 expect_rc 0 "train"
 cp "$TMP/out" "$TMP/train.log"
