@@ -186,6 +186,37 @@ mlpot_status mlpot_calculator_compute_subset(mlpot_calculator *c, const mlpot_st
                                              const int *contributing, mlpot_results *results,
                                              double *virials);
 
+/* Extrapolation (models trained by this version store, per species, the shortest neighbour
+ * distance, the fewest and most neighbours within r_c and the range of each readout input
+ * feature seen over the training frames; older model files have none and never extrapolate).
+ * After mlpot_calculator_compute, the atoms of that structure outside those ranges, one entry per
+ * atom for its worst quantity. excess is how far beyond the range the value lies, relative to the
+ * range's width (a distance range runs from the shortest seen to r_c). */
+typedef enum {
+    MLPOT_RANGE_DISTANCE,     /* shortest neighbour distance of the atom, Å */
+    MLPOT_RANGE_NEIGHBORS,    /* neighbours within r_c */
+    MLPOT_RANGE_READOUT_INPUT /* a feature of h_L entering the readout (model.md §5) */
+} mlpot_range_quantity;
+
+typedef struct {
+    int atom;     /* 0-based */
+    int quantity; /* mlpot_range_quantity */
+    int feature;  /* for MLPOT_RANGE_READOUT_INPUT, else -1 */
+    double value, low, high; /* the atom's value and the training range */
+    double excess;           /* > 0 */
+} mlpot_extrapolation;
+
+/* Whether the model carries training ranges. */
+int mlpot_model_has_ranges(const mlpot_model *m);
+/* Writes the worst min(capacity, count) atoms, worst first, into out (may be NULL when
+ * capacity is 0) and their number into *count (0 when none or the model has no ranges). */
+mlpot_status mlpot_calculator_extrapolation(const mlpot_calculator *c, mlpot_extrapolation *out,
+                                            int capacity, int *count);
+/* One line (no newline) for a warning, "" when nothing extrapolates: how many atoms, the first
+ * few by name and number, and the worst excess. *count (may be NULL) gets the number of atoms. */
+mlpot_status mlpot_calculator_extrapolation_message(const mlpot_calculator *c, char *text,
+                                                    size_t size, int *count);
+
 /* ---------------------------------------------------------------------------------------------
  * Symmetry (spglib), for structures periodic in all three directions. symprec in Å.
  * ------------------------------------------------------------------------------------------- */

@@ -25,7 +25,7 @@ static const char *md_help =
     "                [--ensemble nve|nvt-langevin|nvt-nose-hoover] [--friction G] [--tdamp FS]\n"
     "                [--chain M] [--seed S] [--every K] [--traj OUT.extxyz] [--log THERMO.csv]\n"
     "                [--threads N] [--input-format F] [--force]\n"
-    "                [--restart-every K [--restart-file FILE]]\n"
+    "                [--restart-every K [--restart-file FILE]] [--no-extrapolation-warnings]\n"
     "       mlpot md --restart FILE [--steps N] [--threads N]\n\n"
     "Molecular dynamics of the first structure of STRUCTURE in metal units (eV, Å, fs, amu),\n"
     "with velocity Verlet. Velocities start from a Maxwell–Boltzmann distribution at the\n"
@@ -54,7 +54,8 @@ static const char *md_help =
     "                      log and trajectory are cut back to that step), bit for bit as if\n"
     "                      never interrupted; --steps N extends it\n"
     "  --force             replace an existing output of another kind (a model, dataset\n"
-    "                      or structure file); an output is never one of the inputs\n\n"
+    "                      or structure file); an output is never one of the inputs\n"
+    CLI_EXTRAPOLATION_HELP "  (md warns at the first step that extrapolates and counts such steps at the end)\n\n"
     "conserved_eV is etot_eV plus the energy the thermostat exchanged (Langevin: heat taken\n"
     "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. The log and\n"
     "trajectory are streamed (rows flushed, frames written whole): a killed run keeps them.\n";
@@ -190,13 +191,14 @@ typedef struct {
     long restart_every;       /* 0: no restart file */
     const char *restart_file; /* written every restart_every steps */
     const char *restart;      /* --restart FILE: continue the run it holds */
+    int no_extrapolation_warnings;
 } md_options;
 
 /* Parses the options; 0 on success, else the exit status (a message has been printed). */
 static int parse_md_options(int argc, char **argv, md_options *o) {
     enum { O_MODEL = 256, O_STEPS, O_DT, O_TEMP, O_ENS, O_FRICTION, O_TDAMP, O_CHAIN, O_SEED,
            O_EVERY, O_TRAJ, O_LOG, O_THREADS, O_INFMT, O_FORCE, O_RESTART_EVERY,
-           O_RESTART_FILE, O_RESTART };
+           O_RESTART_FILE, O_RESTART, O_NO_EXTRAP };
     static const struct option long_options[] = {
         {"model", required_argument, 0, O_MODEL},   {"steps", required_argument, 0, O_STEPS},
         {"dt", required_argument, 0, O_DT},         {"temperature", required_argument, 0, O_TEMP},
@@ -210,6 +212,7 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         {"restart-every", required_argument, 0, O_RESTART_EVERY},
         {"restart-file", required_argument, 0, O_RESTART_FILE},
         {"restart", required_argument, 0, O_RESTART},
+        {"no-extrapolation-warnings", no_argument, 0, O_NO_EXTRAP},
         {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
     o->steps = -1;
     o->every = 10;
@@ -256,6 +259,7 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
             break;
         case O_RESTART_FILE: o->restart_file = optarg; break;
         case O_RESTART: o->restart = optarg; break;
+        case O_NO_EXTRAP: o->no_extrapolation_warnings = 1; break;
         case 'h': fputs(md_help, stdout); return -1;
         case ':': return cli_usage_error("md", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("md", "unknown option '%s'", argv[optind - 1]);
@@ -502,6 +506,28 @@ static int md_output(const md_state *md, long total, const md_options *o, cli_ou
     return 1;
 }
 
+/* Extrapolation warnings of a run: one line at the first step whose structure lies outside
+ * the model's training ranges, and the number of such steps at the end. */
+typedef struct {
+    int enabled;
+    long steps;
+} md_extrapolation;
+
+static void md_check_extrapolation(md_extrapolation *x, const mlpot_calculator *c,
+                                   const char *path, long step, step_progress *bar) {
+    if (!x->enabled)
+        return;
+    int count = 0;
+    if (mlpot_calculator_extrapolation(c, NULL, 0, &count) || count == 0)
+        return;
+    if (x->steps++ == 0) {
+        char where[4200];
+        snprintf(where, sizeof where, "%s, step %ld", path, step);
+        step_progress_clear(bar);
+        cli_warn_extrapolation(c, where);
+    }
+}
+
 /* Opens the model and calculator of a restarted run (sim->structure is the restart's). */
 static int restart_simulation(cli_simulation *sim, md_restart *r, int threads) {
     memset(sim, 0, sizeof *sim);
@@ -572,6 +598,8 @@ int cli_md(int argc, char **argv) {
             velocity_source ? velocity_source : "drawn from Maxwell-Boltzmann");
     thermo_print_header(stdout);
     step_progress bar = {.enabled = isatty(2), .total = o.steps};
+    md_extrapolation extrapolation = {!o.no_extrapolation_warnings, 0};
+    md_check_extrapolation(&extrapolation, sim.calculator, path, md->step, &bar);
     if (!o.restart && !md_output(md, o.steps, &o, &log, traj, frame, &bar))
         goto done;
     double start = cli_seconds();
@@ -583,6 +611,7 @@ int cli_md(int argc, char **argv) {
             fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
             goto done;
         }
+        md_check_extrapolation(&extrapolation, sim.calculator, path, step, &bar);
         if (!md_output(md, o.steps, &o, &log, traj, frame, &bar))
             goto done;
         if (o.restart_every && step % o.restart_every == 0 &&
@@ -602,6 +631,9 @@ int cli_md(int argc, char **argv) {
         fprintf(stderr, "mlpot: %ld steps of %d atoms in %.2f s: %.2f steps/s, %.2f µs/atom/step\n",
                 done_steps, md->n_atoms, elapsed, done_steps / elapsed,
                 1e6 * elapsed / ((double)done_steps * md->n_atoms));
+    if (extrapolation.steps > 0)
+        fprintf(stderr, "mlpot: warning: %s: %ld of %ld steps extrapolated beyond the model's "
+                        "training ranges\n", path, extrapolation.steps, done_steps + !o.restart);
 done:
     if (traj) {
         if (status)
