@@ -116,8 +116,9 @@ static double range_excess(double x, double lo, double hi) {
     return e > EXTRAPOLATION_TOLERANCE ? e : 0;
 }
 
-/* Atom i's worst quantity; excess 0 when within every range. */
-static mlpot_extrapolation atom_extrapolation(const mlpot_calculator *c, int i) {
+/* Atom i's worst quantity (excess 0 when within every range); bit q of *kinds set for each
+ * quantity q outside its range. */
+static mlpot_extrapolation atom_extrapolation(const mlpot_calculator *c, int i, unsigned *kinds) {
     const eval_context *ctx = &c->ctx;
     const model_ranges *r = c->model->ranges;
     const mlpot_graph *g = ctx->graph;
@@ -125,10 +126,12 @@ static mlpot_extrapolation atom_extrapolation(const mlpot_calculator *c, int i) 
     mlpot_extrapolation w = {i, MLPOT_RANGE_DISTANCE, -1, 0, 0, 0, 0};
     double d = atom_min_distance(g, i), cutoff = ctx->hp->cutoff;
     double e = d < cutoff ? range_excess(d, r->min_distance[s], cutoff) : 0;
+    *kinds = e > 0 ? 1u << MLPOT_RANGE_DISTANCE : 0;
     if (e > w.excess)
         w = (mlpot_extrapolation){i, MLPOT_RANGE_DISTANCE, -1, d, r->min_distance[s], cutoff, e};
     double n = (double)(g->row_start[i + 1] - g->row_start[i]);
     e = range_excess(n, r->neighbors_min[s], r->neighbors_max[s]);
+    *kinds |= e > 0 ? 1u << MLPOT_RANGE_NEIGHBORS : 0;
     if (e > w.excess)
         w = (mlpot_extrapolation){i, MLPOT_RANGE_NEIGHBORS, -1, n, r->neighbors_min[s],
                                   r->neighbors_max[s], e};
@@ -138,25 +141,40 @@ static mlpot_extrapolation atom_extrapolation(const mlpot_calculator *c, int i) 
     for (int f = 0; f < F; f++) {
         double lo = r->readout_min[(size_t)s * F + f], hi = r->readout_max[(size_t)s * F + f];
         e = range_excess(h[f], lo, hi);
+        *kinds |= e > 0 ? 1u << MLPOT_RANGE_READOUT_INPUT : 0;
         if (e > w.excess)
             w = (mlpot_extrapolation){i, MLPOT_RANGE_READOUT_INPUT, f, h[f], lo, hi, e};
     }
     return w;
 }
 
-mlpot_status mlpot_calculator_extrapolation(const mlpot_calculator *c, mlpot_extrapolation *out,
-                                            int capacity, int *count) {
-    if (!c || !count || (capacity > 0 && !out))
-        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_calculator_extrapolation: NULL argument");
+/* mlpot_calculator_extrapolation, also counting the atoms outside each quantity's range
+ * (by_kind[q] for quantity q, when by_kind is not NULL) and finding the atom whose shortest
+ * distance lies farthest below the training range (*closest, when not NULL; excess 0 if none). */
+static void find_extrapolation(const mlpot_calculator *c, mlpot_extrapolation *out,
+                               int capacity, int *count, int *by_kind,
+                               mlpot_extrapolation *closest) {
     *count = 0;
     if (!c->model->ranges || !c->ctx.graph || c->ctx.species != c->species)
-        return MLPOT_OK; /* no ranges, or nothing evaluated yet */
+        return; /* no ranges, or nothing evaluated yet */
     int kept = 0;
     for (int i = 0; i < c->ctx.n_atoms; i++) {
-        mlpot_extrapolation w = atom_extrapolation(c, i);
+        unsigned kinds = 0;
+        mlpot_extrapolation w = atom_extrapolation(c, i, &kinds);
         if (w.excess <= 0)
             continue;
         ++*count;
+        for (int q = 0; by_kind && q <= MLPOT_RANGE_READOUT_INPUT; q++)
+            by_kind[q] += (kinds >> q) & 1;
+        if (closest && (kinds & 1u << MLPOT_RANGE_DISTANCE)) {
+            const model_ranges *r = c->model->ranges;
+            int s = c->ctx.species[i];
+            double d = atom_min_distance(c->ctx.graph, i), rc = c->ctx.hp->cutoff;
+            double e = range_excess(d, r->min_distance[s], rc);
+            if (e > closest->excess)
+                *closest = (mlpot_extrapolation){i, MLPOT_RANGE_DISTANCE, -1, d,
+                                                 r->min_distance[s], rc, e};
+        }
         int k = kept < capacity ? kept++ : capacity; /* insertion into the worst `capacity` */
         for (; k > 0 && out[k - 1].excess < w.excess; k--)
             if (k < capacity)
@@ -164,6 +182,13 @@ mlpot_status mlpot_calculator_extrapolation(const mlpot_calculator *c, mlpot_ext
         if (k < capacity)
             out[k] = w;
     }
+}
+
+mlpot_status mlpot_calculator_extrapolation(const mlpot_calculator *c, mlpot_extrapolation *out,
+                                            int capacity, int *count) {
+    if (!c || !count || (capacity > 0 && !out))
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT, "mlpot_calculator_extrapolation: NULL argument");
+    find_extrapolation(c, out, capacity, count, NULL, NULL);
     return MLPOT_OK;
 }
 
@@ -175,38 +200,52 @@ mlpot_status mlpot_calculator_extrapolation_message(const mlpot_calculator *c, c
         return error_set(MLPOT_ERR_INVALID_ARGUMENT,
                          "mlpot_calculator_extrapolation_message: NULL argument");
     mlpot_extrapolation worst[MESSAGE_ATOMS];
-    int n = 0;
-    mlpot_status st = mlpot_calculator_extrapolation(c, worst, MESSAGE_ATOMS, &n);
+    int n = 0, by_kind[MLPOT_RANGE_READOUT_INPUT + 1] = {0};
+    mlpot_extrapolation closest = {0};
+    find_extrapolation(c, worst, MESSAGE_ATOMS, &n, by_kind, &closest);
     text[0] = '\0';
     if (count)
-        *count = st ? 0 : n;
-    if (st || n == 0)
-        return st;
+        *count = n;
+    if (n == 0)
+        return MLPOT_OK;
     const mlpot_model *m = c->model;
     int shown = n < MESSAGE_ATOMS ? n : MESSAGE_ATOMS;
     size_t used = (size_t)snprintf(text, size, "extrapolating: %d of %d atoms outside the "
-                                   "training range (atoms", n, c->ctx.n_atoms);
+                                   "training range:", n, c->ctx.n_atoms);
     for (int k = 0; k < shown && used < size; k++)
         used += (size_t)snprintf(text + used, size - used, "%s %s%d", k ? "," : "",
                                  element_symbol(m->hp.species[c->species[worst[k].atom]]),
                                  worst[k].atom + 1);
     if (n > shown && used < size)
         used += (size_t)snprintf(text + used, size - used, ", ...");
+    static const char *kind_names[] = {"closer to a neighbour than any in training",
+                                       "with a neighbour count not seen in training",
+                                       "with readout inputs outside the training range"};
+    for (int q = 0; q <= MLPOT_RANGE_READOUT_INPUT && used < size; q++)
+        if (by_kind[q]) {
+            used += (size_t)snprintf(text + used, size - used, "; %d %s", by_kind[q],
+                                     kind_names[q]);
+            if (q == MLPOT_RANGE_DISTANCE && used < size)
+                used += (size_t)snprintf(
+                    text + used, size - used, " (atom %d at %.3f Å from a neighbour, %s down to "
+                    "%.3f Å in training)", closest.atom + 1, closest.value,
+                    element_symbol(m->hp.species[c->species[closest.atom]]), closest.low);
+        }
     const mlpot_extrapolation *w = &worst[0];
     const char *sym = element_symbol(m->hp.species[c->species[w->atom]]);
     if (used >= size)
         return MLPOT_OK;
     if (w->quantity == MLPOT_RANGE_DISTANCE)
-        snprintf(text + used, size - used, "); worst: atom %d (%s) has a neighbour at %.3f Å, "
-                 "training saw %s down to %.3f Å: %.0f%% of the range beyond it",
+        snprintf(text + used, size - used, "; worst: atom %d (%s) at %.3f Å from a neighbour, "
+                 "%s down to %.3f Å in training: %.0f%% of the range width beyond",
                  w->atom + 1, sym, w->value, sym, w->low, 100 * w->excess);
     else if (w->quantity == MLPOT_RANGE_NEIGHBORS)
-        snprintf(text + used, size - used, "); worst: atom %d (%s) has %.0f neighbours, training "
-                 "saw %s with %.0f to %.0f: %.0f%% of the range beyond it",
+        snprintf(text + used, size - used, "; worst: atom %d (%s) with %.0f neighbours, %s with "
+                 "%.0f to %.0f in training: %.0f%% of the range width beyond",
                  w->atom + 1, sym, w->value, sym, w->low, w->high, 100 * w->excess);
     else
-        snprintf(text + used, size - used, "); worst: atom %d (%s) readout input feature %d is "
-                 "%.4g, training saw %s in [%.4g, %.4g]: %.0f%% of the range beyond it",
+        snprintf(text + used, size - used, "; worst: atom %d (%s) readout input feature %d at "
+                 "%.4g, %s in [%.4g, %.4g] in training: %.0f%% of the range width beyond",
                  w->atom + 1, sym, w->feature + 1, w->value, sym, w->low, w->high,
                  100 * w->excess);
     return MLPOT_OK;
