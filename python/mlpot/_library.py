@@ -86,6 +86,9 @@ _PROTOTYPES = {
     "mlpot_calculator_create": (_status, [_out_handle, _handle]),
     "mlpot_calculator_free": (None, [_handle]),
     "mlpot_calculator_compute": (_status, [_handle, _handle, ctypes.POINTER(Results)]),
+    "mlpot_model_has_ranges": (ctypes.c_int, [_handle]),
+    "mlpot_calculator_extrapolation_message": (_status, [_handle, ctypes.c_char_p,
+                                                         ctypes.c_size_t, _ints]),
 }
 
 

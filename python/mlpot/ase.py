@@ -1,7 +1,10 @@
 """ase.py — MlpotCalculator, an ASE calculator on an mlpot model: energy, free_energy (the
 same: no electronic entropy), per-atom energies, forces and stress from one evaluation, cached
 by ASE's check_state until the atoms change. Stress is in ASE's Voigt order (xx yy zz yz xz xy),
-eV/Å^3, and exists only for cells periodic in all three directions."""
+eV/Å^3, and exists only for cells periodic in all three directions. A structure outside what
+the model saw in training gives one ExtrapolationWarning per calculation."""
+
+import warnings
 
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
@@ -10,18 +13,26 @@ from .model import Model
 from .potentials import find_potential
 
 
+class ExtrapolationWarning(UserWarning):
+    """The atoms lie outside the ranges the model saw in training (shortest neighbour
+    distance, neighbour count or readout inputs, per species): the results are extrapolated."""
+
+
 class MlpotCalculator(Calculator):
     """MlpotCalculator(model=None, **kwargs)
 
     model: a model file path or an mlpot.Model (shared, not closed by the calculator). None
     picks, at the first calculation, the first shipped potential whose species cover the atoms
     (mlpot.potentials.find_potential), and picks again if later atoms hold other elements.
+    extrapolation_warnings: warn (ExtrapolationWarning, once per calculated structure) when the
+    atoms lie outside the model's training ranges; False silences it.
     Other keyword arguments go to ase.calculators.calculator.Calculator (label, directory...)."""
 
     implemented_properties = ["energy", "free_energy", "energies", "forces", "stress"]
 
-    def __init__(self, model=None, **kwargs):
+    def __init__(self, model=None, extrapolation_warnings=True, **kwargs):
         Calculator.__init__(self, **kwargs)
+        self.extrapolation_warnings = extrapolation_warnings
         self._automatic = model is None
         self.model = model if model is None or isinstance(model, Model) else Model(model)
 
@@ -48,3 +59,5 @@ class MlpotCalculator(Calculator):
                         "forces": r.forces}
         if r.stress is not None:
             self.results["stress"] = full_3x3_to_voigt_6_stress(r.stress)
+        if r.extrapolation and self.extrapolation_warnings:
+            warnings.warn(f"mlpot: {r.extrapolation}", ExtrapolationWarning, stacklevel=2)
