@@ -36,6 +36,11 @@ run "$MLPOT" train --train "$TMP/data.h5" --valid-fraction 0 --cutoff 4 --featur
     -o "$TMP/model.h5"
 expect_rc 0 "train"
 
+run "$MLPOT" model info "$TMP/model.h5"
+expect_in out "Si                 shortest neighbour distance" "model info shows the ranges"
+run "$MLPOT" model info "$SRC/potentials/Si-mlearn-cgcnn.h5"
+expect_in out "(none: no extrapolation warnings)" "model info of a file without ranges"
+
 # --- a training frame: no warning ---
 run "$MLPOT" predict "$TMP/frame3.vasp" --model "$TMP/model.h5"
 expect_rc 0 "predict a training frame"
