@@ -187,6 +187,37 @@ mlpot_status mlpot_calculator_compute_subset(mlpot_calculator *c, const mlpot_st
                                              const int *contributing, mlpot_results *results,
                                              double *virials);
 
+/* Extrapolation (models trained by this version store, per species, the shortest neighbour
+ * distance, the fewest and most neighbours within r_c and the range of each readout input
+ * feature seen over the training frames; older model files have none and never extrapolate).
+ * After mlpot_calculator_compute, the atoms of that structure outside those ranges, one entry per
+ * atom for its worst quantity. excess is how far beyond the range the value lies, relative to the
+ * range's width (a distance range runs from the shortest seen to r_c). */
+typedef enum {
+    MLPOT_RANGE_DISTANCE,     /* shortest neighbour distance of the atom, Å */
+    MLPOT_RANGE_NEIGHBORS,    /* neighbours within r_c */
+    MLPOT_RANGE_READOUT_INPUT /* a feature of h_L entering the readout (model.md §5) */
+} mlpot_range_quantity;
+
+typedef struct {
+    int atom;     /* 0-based */
+    int quantity; /* mlpot_range_quantity */
+    int feature;  /* for MLPOT_RANGE_READOUT_INPUT, else -1 */
+    double value, low, high; /* the atom's value and the training range */
+    double excess;           /* > 0 */
+} mlpot_extrapolation;
+
+/* Whether the model carries training ranges. */
+int mlpot_model_has_ranges(const mlpot_model *m);
+/* Writes the worst min(capacity, count) atoms, worst first, into out (may be NULL when
+ * capacity is 0) and their number into *count (0 when none or the model has no ranges). */
+mlpot_status mlpot_calculator_extrapolation(const mlpot_calculator *c, mlpot_extrapolation *out,
+                                            int capacity, int *count);
+/* One line (no newline) for a warning, "" when nothing extrapolates: how many atoms, the first
+ * few by name and number, and the worst excess. *count (may be NULL) gets the number of atoms. */
+mlpot_status mlpot_calculator_extrapolation_message(const mlpot_calculator *c, char *text,
+                                                    size_t size, int *count);
+
 /* ---------------------------------------------------------------------------------------------
  * Committees: several models (e.g. trained from different seeds or data splits) evaluated on
  * one structure. The mean of their predictions is the prediction; their spread estimates its
@@ -212,6 +243,10 @@ mlpot_status mlpot_committee_create(mlpot_committee **out, const mlpot_model *co
                                     int n_models);
 void mlpot_committee_free(mlpot_committee *c);
 int mlpot_committee_size(const mlpot_committee *c);
+/* The calculator of member k (0-based), which after mlpot_committee_compute holds that model's
+ * evaluation of the structure (for mlpot_calculator_extrapolation); owned by the committee. */
+mlpot_status mlpot_committee_calculator(const mlpot_committee *c, int k,
+                                        const mlpot_calculator **out);
 /* The mean energy and, on request (non-NULL arrays of mean), per-atom energies, forces and
  * stress (3D-periodic cells) of the models, and their spread (deviation may be NULL). The
  * forces are evaluated for the deviation even when mean->forces is NULL. */

@@ -102,6 +102,9 @@ _PROTOTYPES = {
     "mlpot_committee_free": (None, [_handle]),
     "mlpot_committee_compute": (_status, [_handle, _handle, ctypes.POINTER(Results),
                                           ctypes.POINTER(CommitteeDeviation)]),
+    "mlpot_model_has_ranges": (ctypes.c_int, [_handle]),
+    "mlpot_calculator_extrapolation_message": (_status, [_handle, ctypes.c_char_p,
+                                                         ctypes.c_size_t, _ints]),
 }
 
 

@@ -2,13 +2,21 @@
 same: no electronic entropy), per-atom energies, forces and stress from one evaluation, cached
 by ASE's check_state until the atoms change. Stress is in ASE's Voigt order (xx yy zz yz xz xy),
 eV/Å^3, and exists only for cells periodic in all three directions. A list of models is a
-committee: the mean of their results, and their spread in calc.results."""
+committee: the mean of their results, and their spread in calc.results. A structure outside
+what the model saw in training gives one ExtrapolationWarning per calculation."""
+
+import warnings
 
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from .model import Committee, Model
 from .potentials import find_potential
+
+
+class ExtrapolationWarning(UserWarning):
+    """The atoms lie outside the ranges the model saw in training (shortest neighbour
+    distance, neighbour count or readout inputs, per species): the results are extrapolated."""
 
 
 class MlpotCalculator(Calculator):
@@ -22,12 +30,15 @@ class MlpotCalculator(Calculator):
     spread (DeePMD's model deviation): energy_std_per_atom (eV/atom), force_deviations (N,)
     eV/Å (per atom sqrt(<|F_i - <F_i>|^2>) over the models), force_deviation_max and
     force_deviation_mean (eV/Å).
+    extrapolation_warnings: warn (ExtrapolationWarning, once per calculated structure) when the
+    atoms lie outside the model's training ranges; False silences it.
     Other keyword arguments go to ase.calculators.calculator.Calculator (label, directory...)."""
 
     implemented_properties = ["energy", "free_energy", "energies", "forces", "stress"]
 
-    def __init__(self, model=None, **kwargs):
+    def __init__(self, model=None, extrapolation_warnings=True, **kwargs):
         Calculator.__init__(self, **kwargs)
+        self.extrapolation_warnings = extrapolation_warnings
         self._automatic = model is None
         if isinstance(model, (list, tuple)):
             model = Committee(model)
@@ -61,3 +72,5 @@ class MlpotCalculator(Calculator):
             for key in ("energy_std_per_atom", "force_deviation_max", "force_deviation_mean",
                         "force_deviations"):
                 self.results[key] = getattr(r, key)
+        if getattr(r, "extrapolation", None) and self.extrapolation_warnings:
+            warnings.warn(f"mlpot: {r.extrapolation}", ExtrapolationWarning, stacklevel=2)

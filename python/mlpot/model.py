@@ -26,6 +26,9 @@ class Results:
     energies: np.ndarray
     forces: np.ndarray
     stress: Optional[np.ndarray]
+    # "" or the one-line extrapolation warning (mlpot_calculator_extrapolation_message): the
+    # structure lies outside what the model saw in training
+    extrapolation: str = ""
 
     def __getitem__(self, key):
         # dict-style access too, as in ASE's calc.results
@@ -125,7 +128,8 @@ class Model(_KeptStructure):
     """A model file (mlpot_model_load) with one calculator.
 
     Attributes read from the file: path, architecture (its name in the file, e.g. "cgcnn"),
-    cutoff (Å), n_layers, species (tuple of atomic numbers, ascending), n_parameters, description.
+    cutoff (Å), n_layers, species (tuple of atomic numbers, ascending), n_parameters, description,
+    has_ranges (whether the file stores training ranges for extrapolation warnings).
 
     compute() is serialised by a lock: one Model holds one workspace, so threads that want to
     evaluate in parallel need a Model each. Use as a context manager, or call close(), to free
@@ -154,6 +158,7 @@ class Model(_KeptStructure):
         self.species = tuple(int(lib.mlpot_model_species(model)[k]) for k in range(n_species))
         self.n_parameters = int(lib.mlpot_model_n_parameters(model))
         self.description = lib.mlpot_model_description(model).decode("utf-8", "replace")
+        self.has_ranges = bool(lib.mlpot_model_has_ranges(model))
         # numbers of the atoms the C structure was created for, and output buffers of that size
         self._numbers = None
         self._forces = self._energies = self._stress = None
@@ -178,10 +183,14 @@ class Model(_KeptStructure):
             r = _CResults(energies=doubles(self._energies), forces=doubles(self._forces),
                           stress=doubles(self._stress))
             check(lib.mlpot_calculator_compute(self._calculator, self._structure, ctypes.byref(r)))
+            text = ctypes.create_string_buffer(1024)
+            check(lib.mlpot_calculator_extrapolation_message(self._calculator, text, len(text),
+                                                             None))
             # copies, so that results held by the caller survive the next call
             return Results(energy=float(r.energy), energies=self._energies.copy(),
                            forces=self._forces.copy(),
-                           stress=self._stress.copy() if r.has_stress else None)
+                           stress=self._stress.copy() if r.has_stress else None,
+                           extrapolation=text.value.decode("utf-8", "replace"))
 
     def close(self):
         """Frees the C structure, calculator and model (the calculator before its model)."""

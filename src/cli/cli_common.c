@@ -232,3 +232,12 @@ double cli_graph_bytes_estimate(const mlpot_structure *s, double cutoff) {
         edges = n * (n - 1); /* at most every pair (open directions hold no images) */
     return edges * GRAPH_BYTES_PER_EDGE;
 }
+
+int cli_warn_extrapolation(const mlpot_calculator *c, const char *where) {
+    char text[1024];
+    int count = 0;
+    if (mlpot_calculator_extrapolation_message(c, text, sizeof text, &count) || !count)
+        return 0;
+    fprintf(stderr, "mlpot: warning: %s: %s\n", where, text);
+    return count;
+}

@@ -76,6 +76,14 @@ int cli_check_memory(const char *command, const char *what, double estimated_byt
  * periodic cell, or every pair of an open structure), bytes. */
 double cli_graph_bytes_estimate(const mlpot_structure *s, double cutoff);
 
+/* After an evaluation with c: when the structure lies outside the model's training ranges,
+ * prints one line "mlpot: warning: WHERE: extrapolating: ..." to stderr and returns the number
+ * of atoms outside; 0 (nothing printed) otherwise. Never an error. */
+int cli_warn_extrapolation(const mlpot_calculator *c, const char *where);
+#define CLI_EXTRAPOLATION_HELP \
+    "  --no-extrapolation-warnings  no warning when a structure lies outside what the model\n" \
+    "                      saw in training (shortest distance, neighbour count, readout inputs)\n"
+
 /* JSON output helpers (one object per line). */
 void json_string(FILE *fp, const char *text);
 void json_number(FILE *fp, double x); /* null for NaN/inf */

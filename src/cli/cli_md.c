@@ -27,7 +27,7 @@ static const char *md_help =
     "                [--ensemble nve|nvt-langevin|nvt-nose-hoover] [--friction G] [--tdamp FS]\n"
     "                [--chain M] [--seed S] [--every K] [--traj OUT.extxyz] [--log THERMO.csv]\n"
     "                [--threads N] [--input-format F] [--force]\n"
-    "                [--restart-every K [--restart-file FILE]]\n"
+    "                [--restart-every K [--restart-file FILE]] [--no-extrapolation-warnings]\n"
     "                [--deviation-log DEV.csv] [--select-above X FILE.extxyz]\n"
     "       mlpot md --restart FILE [--steps N] [--threads N]\n\n"
     "Molecular dynamics of the first structure of STRUCTURE in metal units (eV, Å, fs, amu),\n"
@@ -66,7 +66,8 @@ static const char *md_help =
     "  --select-above X FILE  (committee) append every thermo-step frame whose max force\n"
     "                      deviation exceeds X eV/Å to FILE (extended XYZ: positions, cell,\n"
     "                      per-atom force_deviations, step, time_fs and the spread; no energy\n"
-    "                      or forces), the candidates to label with DFT (active learning)\n\n"
+    "                      or forces), the candidates to label with DFT (active learning)\n"
+    CLI_EXTRAPOLATION_HELP "  (md warns at the first step that extrapolates and counts such steps at the end)\n\n"
     "conserved_eV is etot_eV plus the energy the thermostat exchanged (Langevin: heat taken\n"
     "out by the bath; Nosé–Hoover: the chain's energy); it is etot_eV in NVE. The logs,\n"
     "trajectory and selection are streamed (rows flushed, frames written whole): a killed\n"
@@ -210,13 +211,14 @@ typedef struct {
     long restart_every;       /* 0: no restart file */
     const char *restart_file; /* written every restart_every steps */
     const char *restart;      /* --restart FILE: continue the run it holds */
+    int no_extrapolation_warnings;
 } md_options;
 
 /* Parses the options; 0 on success, else the exit status (a message has been printed). */
 static int parse_md_options(int argc, char **argv, md_options *o) {
     enum { O_MODEL = 256, O_STEPS, O_DT, O_TEMP, O_ENS, O_FRICTION, O_TDAMP, O_CHAIN, O_SEED,
            O_EVERY, O_TRAJ, O_LOG, O_THREADS, O_INFMT, O_FORCE, O_RESTART_EVERY,
-           O_RESTART_FILE, O_RESTART, O_DEVLOG, O_SELECT };
+           O_RESTART_FILE, O_RESTART, O_DEVLOG, O_SELECT, O_NO_EXTRAP };
     static const struct option long_options[] = {
         {"model", required_argument, 0, O_MODEL},   {"steps", required_argument, 0, O_STEPS},
         {"dt", required_argument, 0, O_DT},         {"temperature", required_argument, 0, O_TEMP},
@@ -232,6 +234,7 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
         {"restart", required_argument, 0, O_RESTART},
         {"deviation-log", required_argument, 0, O_DEVLOG},
         {"select-above", required_argument, 0, O_SELECT},
+        {"no-extrapolation-warnings", no_argument, 0, O_NO_EXTRAP},
         {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
     o->steps = -1;
     o->every = 10;
@@ -295,6 +298,7 @@ static int parse_md_options(int argc, char **argv, md_options *o) {
             break;
         case O_RESTART_FILE: o->restart_file = optarg; break;
         case O_RESTART: o->restart = optarg; break;
+        case O_NO_EXTRAP: o->no_extrapolation_warnings = 1; break;
         case 'h': fputs(md_help, stdout); return -1;
         case ':': return cli_usage_error("md", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("md", "unknown option '%s'", argv[optind - 1]);
@@ -683,6 +687,28 @@ static int committee_close(md_committee_run *run, const md_options *o, int statu
     return status;
 }
 
+/* Extrapolation warnings of a run: one line at the first step whose structure lies outside
+ * the model's training ranges, and the number of such steps at the end. */
+typedef struct {
+    int enabled;
+    long steps;
+} md_extrapolation;
+
+static void md_check_extrapolation(md_extrapolation *x, const mlpot_calculator *c,
+                                   const char *path, long step, step_progress *bar) {
+    if (!x->enabled)
+        return;
+    int count = 0;
+    if (mlpot_calculator_extrapolation(c, NULL, 0, &count) || count == 0)
+        return;
+    if (x->steps++ == 0) {
+        char where[4200];
+        snprintf(where, sizeof where, "%s, step %ld", path, step);
+        step_progress_clear(bar);
+        cli_warn_extrapolation(c, where);
+    }
+}
+
 /* Opens the model and calculator of a restarted run (sim->structure is the restart's). */
 static int restart_simulation(cli_simulation *sim, md_restart *r, int threads) {
     memset(sim, 0, sizeof *sim);
@@ -713,6 +739,7 @@ int cli_md(int argc, char **argv) {
     md_state *md = NULL;
     md_potential potential;
     md_committee_run committee = {0};
+    const mlpot_calculator *checked = NULL; /* whose evaluation the extrapolation check reads */
     status = CLI_EXIT_FAILURE;
     if (o.restart && restart_read(o.restart, &restart, &o)) {
         cli_fail();
@@ -722,10 +749,16 @@ int cli_md(int argc, char **argv) {
                   : !cli_simulation_open(&sim, path, o.input_format, o.model, o.threads))
         goto done;
     potential = md_calculator_potential(sim.calculator);
+    checked = sim.calculator;
     if (o.n_models > 1) {
         if (!committee_open(&committee, &o, &sim))
             goto done;
         potential = md_committee_potential(&committee.committee);
+        /* the committee's first member evaluated the structure: check its ranges */
+        if (mlpot_committee_calculator(committee.committee.committee, 0, &checked)) {
+            cli_fail();
+            goto done;
+        }
     }
     const char *velocity_source = NULL;
     if (md_create(&md, sim.structure, &potential, &o.params)) {
@@ -765,6 +798,8 @@ int cli_md(int argc, char **argv) {
     }
     thermo_print_header(stdout);
     step_progress bar = {.enabled = isatty(2), .total = o.steps};
+    md_extrapolation extrapolation = {!o.no_extrapolation_warnings, 0};
+    md_check_extrapolation(&extrapolation, checked, path, md->step, &bar);
     if (!o.restart && (!md_output(md, o.steps, &o, &log, traj, frame, &bar) ||
                        (o.n_models > 1 && !committee_output(&committee, md, o.steps, &o))))
         goto done;
@@ -777,6 +812,7 @@ int cli_md(int argc, char **argv) {
             fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
             goto done;
         }
+        md_check_extrapolation(&extrapolation, checked, path, step, &bar);
         if (!md_output(md, o.steps, &o, &log, traj, frame, &bar) ||
             (o.n_models > 1 && !committee_output(&committee, md, o.steps, &o)))
             goto done;
@@ -797,6 +833,9 @@ int cli_md(int argc, char **argv) {
         fprintf(stderr, "mlpot: %ld steps of %d atoms in %.2f s: %.2f steps/s, %.2f µs/atom/step\n",
                 done_steps, md->n_atoms, elapsed, done_steps / elapsed,
                 1e6 * elapsed / ((double)done_steps * md->n_atoms));
+    if (extrapolation.steps > 0)
+        fprintf(stderr, "mlpot: warning: %s: %ld of %ld steps extrapolated beyond the model's "
+                        "training ranges\n", path, extrapolation.steps, done_steps + !o.restart);
 done:
     if (traj) {
         if (status)

@@ -255,6 +255,13 @@ static int model_info(int argc, char **argv) {
         for (int k = 0; k < m->n_training; k++)
             printf("    %-18s %s\n", m->training[k].key, m->training[k].value);
     }
+    const model_ranges *r = m->ranges;
+    printf("  training ranges     %s\n", r ? "per species, for extrapolation warnings"
+                                         : "(none: no extrapolation warnings)");
+    for (int k = 0; r && k < hp->n_species; k++)
+        printf("    %-18s shortest neighbour distance %.4f Å, %g to %g neighbours\n",
+               element_symbol(hp->species[k]), r->min_distance[k], r->neighbors_min[k],
+               r->neighbors_max[k]);
     mlpot_model_free(m);
     return 0;
 }

@@ -20,7 +20,7 @@
 static const char *predict_help =
     "usage: mlpot predict STRUCTURE... [--model FILE]... [--output-format text|json|extxyz]\n"
     "                     [--per-atom] [--symmetrize [--symprec X]] [--input-format F]\n"
-    "                     [-o OUT] [--force]\n\n"
+    "                     [-o OUT] [--force] [--no-extrapolation-warnings]\n\n"
     "Energy (eV and eV/atom), forces (eV/Å), stress (eV/Å^3 and GPa, Voigt order xx yy zz yz\n"
     "xz xy; ASE sign: negative under compression) and pressure of every structure (every\n"
     "frame of a multi-frame file). Without --model, the shipped potential whose species cover\n"
@@ -40,7 +40,8 @@ static const char *predict_help =
     "                      each file's name; needed for '-', standard input)\n"
     "  -o OUT              write to OUT (atomically) instead of standard output\n"
     "  --force             replace an existing OUT of another kind (a model, dataset or\n"
-    "                      structure file); OUT is never one of the inputs\n";
+    "                      structure file); OUT is never one of the inputs\n"
+    CLI_EXTRAPOLATION_HELP;
 
 #define PREDICT_MAX_MODELS 16
 
@@ -50,6 +51,7 @@ typedef struct {
     const char *format;
     int per_atom, symmetrize;
     double symprec;
+    int no_extrapolation_warnings;
 } predict_options;
 
 typedef struct {
@@ -247,13 +249,14 @@ fail:
 }
 
 int cli_predict(int argc, char **argv) {
-    enum { O_MODEL = 256, O_FORMAT, O_PER_ATOM, O_SYM, O_SYMPREC, O_INFMT, O_FORCE };
+    enum { O_MODEL = 256, O_FORMAT, O_PER_ATOM, O_SYM, O_SYMPREC, O_INFMT, O_FORCE, O_NO_EXTRAP };
     static const struct option long_options[] = {
         {"model", required_argument, 0, O_MODEL},     {"format", required_argument, 0, O_FORMAT},
         {"per-atom", no_argument, 0, O_PER_ATOM},     {"symmetrize", no_argument, 0, O_SYM},
         {"symprec", required_argument, 0, O_SYMPREC}, {"input-format", required_argument, 0, O_INFMT},
         {"output", required_argument, 0, 'o'},        {"help", no_argument, 0, 'h'},
         {"force", no_argument, 0, O_FORCE},           {"output-format", required_argument, 0, O_FORMAT},
+        {"no-extrapolation-warnings", no_argument, 0, O_NO_EXTRAP},
         {0, 0, 0, 0}};
     predict_options opt = {.format = "text", .symprec = 1e-5};
     mlpot_read_options read_opt = {0};
@@ -282,6 +285,7 @@ int cli_predict(int argc, char **argv) {
         case O_INFMT: read_opt.format = optarg; break;
         case 'o': output = optarg; break;
         case O_FORCE: force = 1; break;
+        case O_NO_EXTRAP: opt.no_extrapolation_warnings = 1; break;
         case 'h': fputs(predict_help, stdout); return 0;
         case ':': return cli_usage_error("predict", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("predict", "unknown option '%s'", argv[optind - 1]);
@@ -395,6 +399,14 @@ int cli_predict(int argc, char **argv) {
                                        "directions");
                 else
                     st = mlpot_symmetrize(s, opt.symprec, res.forces, res.stress);
+            }
+            char where[4200];
+            snprintf(where, sizeof where, "%s (frame %d)", argv[a], frame + 1);
+            for (int k = 0; !st && !opt.no_extrapolation_warnings && k < n_models; k++) {
+                const mlpot_calculator *member = NULL;
+                if (!mlpot_committee_calculator(models, k, &member) &&
+                    cli_warn_extrapolation(member, where)) /* one line per structure */
+                    break;
             }
             if (st) {
                 fprintf(stderr, "mlpot: %s (frame %d): %s\n", argv[a], frame + 1,

@@ -16,7 +16,8 @@
 static const char *relax_help =
     "usage: mlpot relax STRUCTURE -o OUT [--model FILE] [--fmax F] [--cell [--pressure P]]\n"
     "                   [--keep-symmetry [--symprec X]] [--max-steps N] [--traj FILE]\n"
-    "                   [--threads N] [--input-format F] [--output-format F] [--force]\n\n"
+    "                   [--threads N] [--input-format F] [--output-format F] [--force]\n"
+    "                   [--no-extrapolation-warnings]\n\n"
     "Relaxes the first structure of STRUCTURE with FIRE (Bitzek et al. 2006, ASE's\n"
     "parameters) until every force is below --fmax and, with --cell, the stress equals -P\n"
     "(the cell is relaxed as in ASE's UnitCellFilter: converged when every row of\n"
@@ -37,7 +38,8 @@ static const char *relax_help =
     "  --output-format F   vasp or extxyz for OUT (default: from its name); --format F is\n"
     "                      the same option (its older name)\n"
     "  --force             replace an existing output of another kind (a model or dataset);\n"
-    "                      an output is never the input\n";
+    "                      an output is never the input\n"
+    CLI_EXTRAPOLATION_HELP "  (relax checks the relaxed structure)\n";
 
 
 typedef struct {
@@ -45,12 +47,13 @@ typedef struct {
     double pressure_gpa;
     int threads, force;
     const char *model, *output, *output_format, *traj, *input_format;
+    int no_extrapolation_warnings;
 } relax_cli_options;
 
 /* Parses the options; 0 on success, -1 after --help, else the exit status. */
 static int parse_relax_options(int argc, char **argv, relax_cli_options *o) {
     enum { O_MODEL = 256, O_FMAX, O_CELL, O_PRESSURE, O_KEEPSYM, O_SYMPREC, O_MAXSTEPS, O_TRAJ,
-           O_THREADS, O_INFMT, O_FORMAT, O_FORCE };
+           O_THREADS, O_INFMT, O_FORMAT, O_FORCE, O_NO_EXTRAP };
     static const struct option long_options[] = {{"model", required_argument, 0, O_MODEL},
                                                  {"fmax", required_argument, 0, O_FMAX},
                                                  {"cell", no_argument, 0, O_CELL},
@@ -66,6 +69,8 @@ static int parse_relax_options(int argc, char **argv, relax_cli_options *o) {
                                                  {"output", required_argument, 0, 'o'},
                                                  {"force", no_argument, 0, O_FORCE},
                                                  {"help", no_argument, 0, 'h'},
+                                                 {"no-extrapolation-warnings", no_argument, 0,
+                                                  O_NO_EXTRAP},
                                                  {0, 0, 0, 0}};
     o->relax = relax_default_options();
     long value;
@@ -99,6 +104,7 @@ static int parse_relax_options(int argc, char **argv, relax_cli_options *o) {
         case O_FORMAT: o->output_format = optarg; break;
         case 'o': o->output = optarg; break;
         case O_FORCE: o->force = 1; break;
+        case O_NO_EXTRAP: o->no_extrapolation_warnings = 1; break;
         case 'h': fputs(relax_help, stdout); return -1;
         case ':': return cli_usage_error("relax", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("relax", "unknown option '%s'", argv[optind - 1]);
@@ -226,6 +232,10 @@ int cli_relax(int argc, char **argv) {
         goto done;
     }
     ran = 1;
+    mlpot_results final = {0}; /* the relaxed structure, evaluated for the warning */
+    if (!o.no_extrapolation_warnings &&
+        !mlpot_calculator_compute(sim.calculator, sim.structure, &final))
+        cli_warn_extrapolation(sim.calculator, path);
     mlpot_status st = mlpot_writer_write(out, sim.structure);
     if (st) {
         cli_fail();

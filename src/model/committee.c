@@ -60,6 +60,16 @@ void mlpot_committee_free(mlpot_committee *c) {
 
 int mlpot_committee_size(const mlpot_committee *c) { return c ? c->n_models : 0; }
 
+mlpot_status mlpot_committee_calculator(const mlpot_committee *c, int k,
+                                        const mlpot_calculator **out) {
+    if (!c || !out || k < 0 || k >= c->n_models)
+        return error_set(MLPOT_ERR_INVALID_ARGUMENT,
+                         "mlpot_committee_calculator: expected a member 0..%d, got %d",
+                         c ? c->n_models - 1 : -1, k);
+    *out = c->calculators[k];
+    return MLPOT_OK;
+}
+
 /* Grows the per-model buffers to N atoms (never shrinks: MD reuses them). */
 static mlpot_status committee_reserve(mlpot_committee *c, size_t n_atoms) {
     if (n_atoms <= c->cap_atoms && c->forces)

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "core/memory.h"
+#include "model/extrapolation.h"
 
 int model_species_index(const model_hparams *hp, int z) {
     for (int s = 0; s < hp->n_species; s++)
@@ -198,6 +199,7 @@ void mlpot_model_free(mlpot_model *m) {
         free(m->training[k].value);
     }
     free(m->training);
+    model_ranges_free(m->ranges);
     free(m);
 }
 

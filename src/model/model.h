@@ -79,11 +79,24 @@ typedef struct {
     char *value;
 } model_attribute;
 
+/* Per species, the ranges seen over the training frames (formats.md /training `range_*`):
+ * the shortest neighbour distance r_ij of an edge received by an atom of the species, the
+ * fewest and most neighbours within r_c, and each feature of h_L entering the readout
+ * (model.md §5), min and max. */
+typedef struct {
+    int n_species, n_features;
+    double *min_distance;                /* [S] Å */
+    double *neighbors_min, *neighbors_max; /* [S] */
+    double *readout_min, *readout_max;   /* [S,F] */
+} model_ranges;
+
 struct mlpot_model {
     model_hparams hp;
     char *description;
     int n_training;
     model_attribute *training;
+    /* What the model saw in training (extrapolation.h), or NULL (older files) */
+    model_ranges *ranges;
     int n_tensors;
     model_tensor *tensors;
     size_t n_params;

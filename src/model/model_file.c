@@ -22,6 +22,7 @@
 #include "io/hdf5_attr.h"
 #include "io/hdf5_util.h"
 #include "core/memory.h"
+#include "model/extrapolation.h"
 #include "model/model.h"
 
 #define MODEL_FILE_FORMAT "mlpot-model"
@@ -64,19 +65,16 @@ static mlpot_status write_failed(const model_writer *w, const char *what) {
                      hdf5_error_detail(&detail));
 }
 
-/* Attribute `name` of `loc` (`where` names loc in messages, "" for the root) holding `count`
- * values (count 0: a scalar) of file type `file_type`, written from memory type `mem_type`. */
-static mlpot_status write_attribute(const model_writer *w, hid_t loc, const char *where,
-                                    const char *name, hid_t file_type, hid_t mem_type,
-                                    size_t count, const void *data) {
+/* Attribute `name` of `loc` (`where` names loc in messages, "" for the root) of shape
+ * dims[rank] (rank 0: a scalar) and file type `file_type`, written from memory type `mem_type`. */
+static mlpot_status write_attribute_shaped(const model_writer *w, hid_t loc, const char *where,
+                                           const char *name, hid_t file_type, hid_t mem_type,
+                                           int rank, const hsize_t *dims, const void *data) {
     char what[160];
     snprintf(what, sizeof what, "attribute '%s'%s%s", name, where[0] ? " of " : "", where);
     hid_t space = w->scalar_space;
-    if (count > 0) {
-        hsize_t dims[1] = {count};
-        if ((space = H5Screate_simple(1, dims, NULL)) < 0)
-            return write_failed(w, what);
-    }
+    if (rank > 0 && (space = H5Screate_simple(rank, dims, NULL)) < 0)
+        return write_failed(w, what);
     mlpot_status st = MLPOT_OK;
     hid_t attr = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
     if (attr < 0 || H5Awrite(attr, mem_type, data) < 0)
@@ -86,6 +84,15 @@ static mlpot_status write_attribute(const model_writer *w, hid_t loc, const char
     if (space != w->scalar_space)
         H5Sclose(space);
     return st;
+}
+
+/* The same holding `count` values in one dimension (count 0: a scalar). */
+static mlpot_status write_attribute(const model_writer *w, hid_t loc, const char *where,
+                                    const char *name, hid_t file_type, hid_t mem_type,
+                                    size_t count, const void *data) {
+    hsize_t dims[1] = {count};
+    return write_attribute_shaped(w, loc, where, name, file_type, mem_type, count > 0, dims,
+                                  data);
 }
 
 static mlpot_status write_string(const model_writer *w, hid_t loc, const char *where,
@@ -196,6 +203,35 @@ static mlpot_status write_tensor(const model_writer *w, const model_tensor *t,
     return st;
 }
 
+/* formats.md /training `range_*`: float64 arrays [S] and [S, F] (extrapolation.h). */
+typedef struct {
+    const char *name;
+    int per_feature;
+} range_attribute;
+
+static const range_attribute range_attributes[] = {
+    {"range_min_distance", 0},       {"range_neighbors_min", 0},
+    {"range_neighbors_max", 0},      {"range_readout_input_min", 1},
+    {"range_readout_input_max", 1}};
+#define N_RANGE_ATTRIBUTES 5
+
+static double *range_values(model_ranges *r, int k) {
+    double *values[N_RANGE_ATTRIBUTES] = {r->min_distance, r->neighbors_min, r->neighbors_max,
+                                          r->readout_min, r->readout_max};
+    return values[k];
+}
+
+static mlpot_status write_ranges(const model_writer *w, hid_t group, model_ranges *r) {
+    mlpot_status st = MLPOT_OK;
+    for (int k = 0; !st && k < N_RANGE_ATTRIBUTES; k++) {
+        hsize_t dims[2] = {(hsize_t)r->n_species, (hsize_t)r->n_features};
+        st = write_attribute_shaped(w, group, "/training", range_attributes[k].name,
+                                    H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                    1 + range_attributes[k].per_feature, dims, range_values(r, k));
+    }
+    return st;
+}
+
 /* The /training group, tracking the creation order of its attributes so that readers (mlpot
  * and h5py) list them in the order they were set. */
 static mlpot_status write_training(const model_writer *w, const mlpot_model *m) {
@@ -212,6 +248,8 @@ static mlpot_status write_training(const model_writer *w, const mlpot_model *m) 
     H5Pclose(props);
     for (int k = 0; !st && k < m->n_training; k++)
         st = write_string(w, group, "/training", m->training[k].key, m->training[k].value);
+    if (!st && m->ranges)
+        st = write_ranges(w, group, m->ranges);
     if (group >= 0 && H5Gclose(group) < 0 && !st)
         st = write_failed(w, "group /training");
     return st;
@@ -507,7 +545,30 @@ typedef struct {
     hid_t group;
     mlpot_model *model;
     mlpot_status status;
+    model_ranges *ranges; /* the range_* attributes read so far */
+    unsigned ranges_found; /* bit k: range_attributes[k] read with its shape */
 } training_visit;
+
+/* A range_* attribute of the expected shape into visit->ranges; 1 when `name` is one of
+ * them (a wrong shape is ignored, as something this version does not know). */
+static int visit_range_attribute(training_visit *visit, const char *name,
+                                 const hdf5_attribute *v) {
+    for (int k = 0; k < N_RANGE_ATTRIBUTES; k++) {
+        if (strcmp(name, range_attributes[k].name))
+            continue;
+        const model_hparams *hp = &visit->model->hp;
+        size_t want = (size_t)hp->n_species * (range_attributes[k].per_feature ? hp->n_features : 1);
+        if (v->type_class != H5T_FLOAT || v->count != want)
+            return 1;
+        if (!visit->ranges &&
+            (visit->status = model_ranges_create(hp->n_species, hp->n_features, &visit->ranges)))
+            return 1;
+        memcpy(range_values(visit->ranges, k), v->reals, want * sizeof *v->reals);
+        visit->ranges_found |= 1u << k;
+        return 1;
+    }
+    return 0;
+}
 
 /* H5Aiterate2 callback: one /training attribute into the model, as text. Attributes of types
  * mlpot does not know are skipped (formats.md: readers ignore what they do not know). */
@@ -519,7 +580,10 @@ static herr_t visit_training_attribute(hid_t group, const char *name, const H5A_
     (void)group;
     if ((visit->status = hdf5_read_attribute(visit->reader, visit->group, "/training", name, &v)))
         return -1;
-    if (v.type_class == H5T_STRING || v.type_class == H5T_INTEGER || v.type_class == H5T_FLOAT) {
+    if (visit_range_attribute(visit, name, &v)) {
+        /* kept as numbers in visit->ranges */
+    } else if (v.type_class == H5T_STRING || v.type_class == H5T_INTEGER ||
+               v.type_class == H5T_FLOAT) {
         char *text = NULL;
         if (!(visit->status = attribute_text(&v, &text)))
             visit->status = model_set_training_attribute(visit->model, name, text);
@@ -544,11 +608,16 @@ static mlpot_status read_training(const hdf5_reader *r, mlpot_model *m) {
         order = H5_INDEX_CRT_ORDER;
     if (props >= 0)
         H5Pclose(props);
-    training_visit visit = {r, group, m, MLPOT_OK};
+    training_visit visit = {r, group, m, MLPOT_OK, NULL, 0};
     hsize_t position = 0;
     herr_t result =
         H5Aiterate2(group, order, H5_ITER_INC, &position, visit_training_attribute, &visit);
     mlpot_status st = visit.status;
+    if (!st && visit.ranges_found == (1u << N_RANGE_ATTRIBUTES) - 1) {
+        m->ranges = visit.ranges; /* all of them, or none */
+        visit.ranges = NULL;
+    }
+    model_ranges_free(visit.ranges);
     if (!st && result < 0)
         st = hdf5_read_failed(r, "group /training");
     H5Gclose(group);

@@ -1,6 +1,6 @@
 /* model_file.h — reading and writing HDF5 model files (formats.md "Model file (HDF5)"): root
  * attributes for the hyper-parameters, one float64 dataset per tensor of the model's table and a
- * /training group of text attributes. */
+ * /training group of text attributes (and the float64 arrays range_* of extrapolation.h). */
 #ifndef MLPOT_MODEL_MODEL_FILE_H
 #define MLPOT_MODEL_MODEL_FILE_H
 

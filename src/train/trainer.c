@@ -22,6 +22,7 @@
 #include "core/sha256.h"
 #include "io/atomic_file.h"
 #include "io/structure.h"
+#include "model/extrapolation.h"
 #include "model/model_file.h"
 #include "train/checkpoint.h"
 #include "io/dataset_file.h"
@@ -685,6 +686,8 @@ static mlpot_status save_model(trainer *t, double valid_e, double valid_f, doubl
         c_locale_end(saved);
         st = model_set_training_attribute(out, numbers[k].key, text);
     }
+    if (st == MLPOT_OK) /* what the model saw, for extrapolation warnings */
+        st = model_ranges_gather(out, t->train, t->n_train);
     if (st == MLPOT_OK)
         st = model_file_write(out, t->set.output);
     mlpot_model_free(out);
