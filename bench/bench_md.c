@@ -51,7 +51,7 @@ static void run(const mlpot_model *model, int repeat, int steps, int threads) {
 }
 
 int main(int argc, char **argv) {
-    const char *path = argc > 1 ? argv[1] : MLPOT_SOURCE_DIR "/potentials/Si-mlearn-cgcnn.h5";
+    const char *path = argc > 1 ? argv[1] : MLPOT_SOURCE_DIR "/potentials/previous/Si-mlearn-cgcnn.h5";
     int steps = argc > 2 ? atoi(argv[2]) : 400;
     int max_threads = argc > 3 ? atoi(argv[3]) : 2;
     mlpot_model *model = NULL;

@@ -10,7 +10,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 REPEAT=${2:-4}
 STEPS=${3:-200}
-MODEL=$SRC/potentials/Si-mlearn-cgcnn.h5
+MODEL=$SRC/potentials/previous/Si-mlearn-cgcnn.h5
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 PY=/usr/bin/python3

@@ -3,7 +3,7 @@
 for tests/test_potentials.c to compare against: potentials/checks/<name>.extxyz holds rattled and
 strained cells of the potential's element with the energy, forces and stress it gave.
 
-    /usr/bin/python3 scripts/record_potential_checks.py potentials/Si-mlearn-cgcnn.h5 Si
+    /usr/bin/python3 scripts/record_potential_checks.py potentials/Si-mlearn-megnet.h5 Si
 
 Run it again (and commit the result) only when a potential is deliberately replaced.
 """

@@ -3,7 +3,7 @@
 values derivable from its training data (the mlearn sets of Zuo et al. 2020) and to experiment.
 
     PYTHONPATH=python /usr/bin/python3 scripts/validate_potential.py \\
-        --model potentials/Si-mlearn-cgcnn.h5 --element Si \\
+        --model potentials/Si-mlearn-megnet.h5 --element Si \\
         --data-dir ../shared/data/mlearn --out potentials/validation
 
 Computes, with mlpot through its ASE calculator:

@@ -235,7 +235,7 @@ static void test_ranges(void **state) {
 static void test_old_model(void **state) {
     (void)state;
     char path[4096];
-    snprintf(path, sizeof path, "%s/potentials/Si-mlearn-cgcnn.h5", MLPOT_SOURCE_DIR);
+    snprintf(path, sizeof path, "%s/potentials/previous/Si-mlearn-cgcnn.h5", MLPOT_SOURCE_DIR);
     mlpot_model *m = NULL;
     TS_OK(mlpot_model_load(&m, path));
     assert_false(mlpot_model_has_ranges(m));

@@ -2,11 +2,11 @@
 interatomic potentials, through ctypes (no compiled extension).
 
     import mlpot
-    with mlpot.Model("potentials/Si-mlearn-cgcnn.h5") as model:
+    with mlpot.Model("potentials/Si-mlearn-megnet.h5") as model:
         r = model.compute(numbers, positions, cell, pbc)   # r.energy, r.forces, r.stress...
 
     from mlpot.ase import MlpotCalculator                   # needs ASE
-    atoms.calc = MlpotCalculator(model="potentials/Si-mlearn-cgcnn.h5")
+    atoms.calc = MlpotCalculator(model="potentials/Si-mlearn-megnet.h5")
     atoms.calc = MlpotCalculator(model=["a.h5", "b.h5"])    # a committee: mean and spread
 
 libmlpot is found through $MLPOT_LIBRARY, the source tree's build/, or the system loader

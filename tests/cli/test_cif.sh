@@ -214,7 +214,7 @@ expect_rc 0 "info --format cif"
 
 # predict on a CIF: the energy of the same crystal given as a POSCAR (atoms in another order)
 energy() { # structure file
-    run "$MLPOT" predict "$1" --model "$SRC/potentials/Si-mlearn-cgcnn.h5" --format json
+    run "$MLPOT" predict "$1" --model "$SRC/potentials/previous/Si-mlearn-cgcnn.h5" --format json
     expect_rc 0 "predict $(basename "$1")"
     json_field energy
 }

@@ -38,7 +38,7 @@ expect_rc 0 "train"
 
 run "$MLPOT" model info "$TMP/model.h5"
 expect_in out "Si                 shortest neighbour distance" "model info shows the ranges"
-run "$MLPOT" model info "$SRC/potentials/Si-mlearn-cgcnn.h5"
+run "$MLPOT" model info "$SRC/potentials/previous/Si-mlearn-cgcnn.h5"
 expect_in out "(none: no extrapolation warnings)" "model info of a file without ranges"
 
 # --- a training frame: no warning ---
@@ -77,7 +77,7 @@ run "$MLPOT" relax "$TMP/compressed.vasp" --model "$TMP/model.h5" --max-steps 3 
 expect_not_in err "extrapolating" "--no-extrapolation-warnings silences relax"
 
 # --- a model file without ranges: no warning, no error ---
-run "$MLPOT" predict "$TMP/compressed.vasp" --model "$SRC/potentials/Si-mlearn-cgcnn.h5"
+run "$MLPOT" predict "$TMP/compressed.vasp" --model "$SRC/potentials/previous/Si-mlearn-cgcnn.h5"
 expect_rc 0 "predict with a model without ranges"
 expect_not_in err "extrapolating" "a model without ranges never warns"
 

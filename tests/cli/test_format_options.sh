@@ -14,7 +14,7 @@ mkdir -p "$TMP"
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-POT=$SRC/potentials/Si-mlearn-cgcnn.h5
+POT=$SRC/potentials/previous/Si-mlearn-cgcnn.h5
 cp "$SRC/structures/Si.vasp" "$TMP/si.txt" # VASP under a name that says no format
 "$MLPOT" convert "$SRC/structures/Si.vasp" "$TMP/si.xyz" 2>/dev/null
 cp "$TMP/si.xyz" "$TMP/si_xyz.txt"

@@ -16,7 +16,7 @@ mkdir -p "$TMP"
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SI=$SRC/structures/Si.vasp
-POT=$SRC/potentials/Si-mlearn-cgcnn.h5
+POT=$SRC/potentials/Si-mlearn-megnet.h5
 
 # si_poscar SCALE [DX]: diamond Si with the POSCAR scale factor SCALE, atom 1 moved by DX
 # (fractional, along x)

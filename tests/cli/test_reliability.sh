@@ -355,7 +355,7 @@ PY
     [[ $computed == "$stored" ]] && ok || bad "parameters_sha256 $stored, h5py computes $computed"
     run "$MLPOT" model info "$TMP/teacher.h5"
     expect_in out "parameters_sha256   $computed (verified against the file)" "model info shows it"
-    run "$MLPOT" model info "$SRC/potentials/Si-mlearn-cgcnn.h5"
+    run "$MLPOT" model info "$SRC/potentials/previous/Si-mlearn-cgcnn.h5"
     expect_in out "(computed; the file stores none)" "potentials without it load"
 else
     echo "test_reliability: parameters_sha256 cross-check skipped (no h5py)"

@@ -16,7 +16,7 @@ import mlpot
 
 SOURCE_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 # A shipped Si potential; it will be retrained, so tests never hard-code its energies.
-SI_MODEL = os.path.join(SOURCE_DIR, "potentials", "Si-mlearn-cgcnn.h5")
+SI_MODEL = os.path.join(SOURCE_DIR, "potentials", "previous", "Si-mlearn-cgcnn.h5")
 BINARY = os.environ.get("MLPOT_BINARY", os.path.join(SOURCE_DIR, "build", "mlpot"))
 
 

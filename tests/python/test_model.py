@@ -148,7 +148,7 @@ class PotentialSearch(unittest.TestCase):
             finally:
                 del os.environ["MLPOT_POTENTIALS"]
                 potentials._installed_prefixes = saved
-            source = os.path.realpath(os.path.dirname(SI_MODEL))
+            source = os.path.realpath(os.path.join(os.path.dirname(SI_MODEL), os.pardir))
             self.assertEqual(dirs, [os.path.realpath(env), os.path.realpath(share), source])
 
 
