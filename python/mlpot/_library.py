@@ -100,6 +100,7 @@ _PROTOTYPES = {
     "mlpot_calculator_compute": (_status, [_handle, _handle, ctypes.POINTER(Results)]),
     "mlpot_committee_create": (_status, [_out_handle, ctypes.POINTER(_handle), ctypes.c_int]),
     "mlpot_committee_free": (None, [_handle]),
+    "mlpot_committee_calculator": (_status, [_handle, ctypes.c_int, _out_handle]),
     "mlpot_committee_compute": (_status, [_handle, _handle, ctypes.POINTER(Results),
                                           ctypes.POINTER(CommitteeDeviation)]),
     "mlpot_model_has_ranges": (ctypes.c_int, [_handle]),

@@ -270,7 +270,16 @@ class Committee(_KeptStructure):
             d = _CDeviation(force_deviations=doubles(self._deviations))
             check(lib.mlpot_committee_compute(self._committee, self._structure, ctypes.byref(r),
                                               ctypes.byref(d)))
+            # the first member whose training ranges the atoms leave gives the warning line
+            text = ctypes.create_string_buffer(1024)
+            for k in range(len(self.models)):
+                member = ctypes.c_void_p()
+                check(lib.mlpot_committee_calculator(self._committee, k, ctypes.byref(member)))
+                check(lib.mlpot_calculator_extrapolation_message(member, text, len(text), None))
+                if text.value:
+                    break
             return CommitteeResults(
+                extrapolation=text.value.decode("utf-8", "replace"),
                 energy=float(r.energy), energies=self._energies.copy(),
                 forces=self._forces.copy(), stress=self._stress.copy() if r.has_stress else None,
                 energy_std_per_atom=float(d.energy_std_per_atom),

@@ -694,12 +694,18 @@ typedef struct {
     long steps;
 } md_extrapolation;
 
-static void md_check_extrapolation(md_extrapolation *x, const mlpot_calculator *c,
-                                   const char *path, long step, step_progress *bar) {
+static void md_check_extrapolation(md_extrapolation *x, const mlpot_calculator *const *calcs,
+                                   int n_calcs, const char *path, long step,
+                                   step_progress *bar) {
     if (!x->enabled)
         return;
-    int count = 0;
-    if (mlpot_calculator_extrapolation(c, NULL, 0, &count) || count == 0)
+    const mlpot_calculator *c = NULL; /* the first model (of a committee) the atoms leave */
+    for (int k = 0; k < n_calcs && !c; k++) {
+        int count = 0;
+        if (!mlpot_calculator_extrapolation(calcs[k], NULL, 0, &count) && count > 0)
+            c = calcs[k];
+    }
+    if (!c)
         return;
     if (x->steps++ == 0) {
         char where[4200];
@@ -739,7 +745,8 @@ int cli_md(int argc, char **argv) {
     md_state *md = NULL;
     md_potential potential;
     md_committee_run committee = {0};
-    const mlpot_calculator *checked = NULL; /* whose evaluation the extrapolation check reads */
+    const mlpot_calculator *checked[MD_MAX_MODELS] = {0}; /* what the extrapolation check reads */
+    int n_checked = 1;
     status = CLI_EXIT_FAILURE;
     if (o.restart && restart_read(o.restart, &restart, &o)) {
         cli_fail();
@@ -749,16 +756,18 @@ int cli_md(int argc, char **argv) {
                   : !cli_simulation_open(&sim, path, o.input_format, o.model, o.threads))
         goto done;
     potential = md_calculator_potential(sim.calculator);
-    checked = sim.calculator;
+    checked[0] = sim.calculator;
     if (o.n_models > 1) {
         if (!committee_open(&committee, &o, &sim))
             goto done;
         potential = md_committee_potential(&committee.committee);
-        /* the committee's first member evaluated the structure: check its ranges */
-        if (mlpot_committee_calculator(committee.committee.committee, 0, &checked)) {
-            cli_fail();
-            goto done;
-        }
+        /* the committee's members evaluated the structure: check each one's ranges */
+        for (n_checked = 0; n_checked < o.n_models; n_checked++)
+            if (mlpot_committee_calculator(committee.committee.committee, n_checked,
+                                           &checked[n_checked])) {
+                cli_fail();
+                goto done;
+            }
     }
     const char *velocity_source = NULL;
     if (md_create(&md, sim.structure, &potential, &o.params)) {
@@ -799,7 +808,7 @@ int cli_md(int argc, char **argv) {
     thermo_print_header(stdout);
     step_progress bar = {.enabled = isatty(2), .total = o.steps};
     md_extrapolation extrapolation = {!o.no_extrapolation_warnings, 0};
-    md_check_extrapolation(&extrapolation, checked, path, md->step, &bar);
+    md_check_extrapolation(&extrapolation, checked, n_checked, path, md->step, &bar);
     if (!o.restart && (!md_output(md, o.steps, &o, &log, traj, frame, &bar) ||
                        (o.n_models > 1 && !committee_output(&committee, md, o.steps, &o))))
         goto done;
@@ -812,7 +821,7 @@ int cli_md(int argc, char **argv) {
             fprintf(stderr, "mlpot: %s: %s\n", path, mlpot_last_error());
             goto done;
         }
-        md_check_extrapolation(&extrapolation, checked, path, step, &bar);
+        md_check_extrapolation(&extrapolation, checked, n_checked, path, step, &bar);
         if (!md_output(md, o.steps, &o, &log, traj, frame, &bar) ||
             (o.n_models > 1 && !committee_output(&committee, md, o.steps, &o)))
             goto done;

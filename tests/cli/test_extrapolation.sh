@@ -81,4 +81,16 @@ run "$MLPOT" predict "$TMP/compressed.vasp" --model "$SRC/potentials/previous/Si
 expect_rc 0 "predict with a model without ranges"
 expect_not_in err "extrapolating" "a model without ranges never warns"
 
+# --- a committee warns when any member's ranges are left, not only the first's ---
+OLD=$SRC/potentials/previous/Si-mlearn-cgcnn.h5
+run "$MLPOT" predict "$TMP/compressed.vasp" --model "$OLD" --model "$TMP/model.h5"
+expect_in err "extrapolating" "predict: a committee whose second member extrapolates warns"
+run "$MLPOT" md "$TMP/compressed.vasp" --model "$OLD" --model "$TMP/model.h5" --steps 2 \
+    --every 1 --threads 1
+expect_rc 0 "md with a committee"
+expect_in err "extrapolating" "md: a committee whose second member extrapolates warns"
+run "$MLPOT" md "$TMP/compressed.vasp" --model "$OLD" --model "$OLD" --steps 2 --every 1 \
+    --threads 1
+expect_not_in err "extrapolating" "md: a committee of models without ranges never warns"
+
 finish test_extrapolation

@@ -96,6 +96,13 @@ class Warnings(unittest.TestCase):
     def test_model_without_ranges(self):
         self.assertEqual(self.energy_warnings(self.compressed, model=SI_MODEL), [])
 
+    def test_committee_warns_for_any_member(self):
+        # the first member has no ranges, the second is left: the committee warns once
+        caught = self.energy_warnings(self.compressed, model=[SI_MODEL, self.model_path])
+        self.assertEqual(len(caught), 1)
+        self.assertIn("extrapolating: 8 of 8 atoms", str(caught[0].message))
+        self.assertEqual(self.energy_warnings(self.compressed, model=[SI_MODEL, SI_MODEL]), [])
+
 
 if __name__ == "__main__":
     unittest.main()
