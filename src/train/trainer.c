@@ -580,6 +580,8 @@ static mlpot_status append_csv(trainer *t, const char *fmt, ...) {
     int n = vsnprintf(line, sizeof line, fmt, ap);
     c_locale_end(saved);
     va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof line) /* rows are numbers: never this long */
+        return error_set(MLPOT_ERR_MEMORY, "learning curve: a row of %d characters", n);
     size_t len = t->cs.csv ? strlen(t->cs.csv) : 0;
     mlpot_status st = mem_reserve(&t->cs.csv, &t->csv_cap, len + (size_t)n + 1, 1);
     if (st)
