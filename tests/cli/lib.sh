@@ -78,3 +78,14 @@ for k in range(2, len(lines)):
 open(sys.argv[1], "w").write("\n".join(lines) + "\n")
 PY
 }
+
+# teacher_dataset TEACHER.h5 OUT.h5 FRAME...: the frames labelled (energy, forces, stress) by the
+# teacher model and converted to a training dataset; TMP/labelled.xyz holds the labels.
+teacher_dataset() {
+    local teacher=$1 out=$2
+    shift 2
+    run "$MLPOT" predict "$@" --model "$teacher" --output-format extxyz -o "$TMP/labelled.xyz"
+    expect_rc 0 "teacher labels"
+    run "$MLPOT" dataset convert "$TMP/labelled.xyz" -o "$out"
+    expect_rc 0 "dataset convert"
+}

@@ -26,11 +26,7 @@ for k in 1 2 3 4 5 6; do
         { print }' "$SRC/structures/Si.vasp" >"$TMP/frame$k.vasp"
     frames+=("$TMP/frame$k.vasp")
 done
-run "$MLPOT" predict "${frames[@]}" --model "$TMP/teacher.h5" --output-format extxyz \
-    -o "$TMP/labelled.xyz"
-expect_rc 0 "teacher labels"
-run "$MLPOT" dataset convert "$TMP/labelled.xyz" -o "$TMP/data.h5"
-expect_rc 0 "dataset convert"
+teacher_dataset "$TMP/teacher.h5" "$TMP/data.h5" "${frames[@]}"
 run "$MLPOT" train --train "$TMP/data.h5" --valid-fraction 0 --cutoff 4 --features 6 --layers 2 \
     --basis 6 --readout-hidden 6 --batch-size 2 --epochs 2 --seed 1 --threads 1 \
     -o "$TMP/model.h5"

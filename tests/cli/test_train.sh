@@ -35,10 +35,7 @@ for k in $(seq 1 12); do
         "$TMP/si.xyz" | sed '1s/.*/32/' >"$TMP/frame$k.xyz"
     frames+=("$TMP/frame$k.xyz")
 done
-run "$MLPOT" predict "${frames[@]}" --model "$TMP/teacher.h5" --format extxyz -o "$TMP/labelled.xyz"
-expect_rc 0 "teacher labels"
-run "$MLPOT" dataset convert "$TMP/labelled.xyz" -o "$TMP/data.h5"
-expect_rc 0 "dataset convert"
+teacher_dataset "$TMP/teacher.h5" "$TMP/data.h5" "${frames[@]}"
 
 # cgcnn with the loss weights and patience of the defaults before issue 17: fast, and what these
 # checks were written against (test_train_defaults.sh covers today's defaults)

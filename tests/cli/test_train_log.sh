@@ -27,11 +27,7 @@ for k in $(seq 1 6); do
         "$TMP/si.xyz" >"$TMP/frame$k.xyz"
     frames+=("$TMP/frame$k.xyz")
 done
-run "$MLPOT" predict "${frames[@]}" --model "$TMP/teacher.h5" --output-format extxyz \
-    -o "$TMP/labelled.xyz"
-expect_rc 0 "teacher labels"
-run "$MLPOT" dataset convert "$TMP/labelled.xyz" -o "$TMP/data.h5"
-expect_rc 0 "dataset convert"
+teacher_dataset "$TMP/teacher.h5" "$TMP/data.h5" "${frames[@]}"
 
 # --- 6 frames, batches of 2: 3 steps an epoch, 15 in all, 4 of them warm-up ---
 lr=2e-3
